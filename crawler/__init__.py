@@ -1,0 +1,1 @@
+"""Fetching sources with Scrapy, extracting text, judging relevance, writing to storage."""

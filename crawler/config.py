@@ -1,0 +1,221 @@
+"""The config file: YAML loaded into frozen, typed objects that reject anything unexpected.
+
+Defaults live here; `config.yaml` overrides only what it names. Every error names the file, the
+line and the key, so a broken config fails at start-up instead of in the middle of a crawl.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.engine import make_url
+
+from crawler.exceptions import ConfigError
+from crawler.relevance import DEFAULT_RULES, RelevanceRules
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SEEDS = PROJECT_ROOT / "seeds"
+INTERVAL = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+try:
+    VERSION = version("amur")
+except PackageNotFoundError:  # running from a checkout that was not installed
+    VERSION = "0.0.0"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Network(Strict):
+    allow_private_addresses: bool = False
+    download_delay: Annotated[float, Field(ge=0)] = 1.0
+    user_agent: str = f"amur/{VERSION} (+https://github.com/amur-archive/amur)"
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+    max_body_mb: Annotated[float, Field(gt=0)] = 10.0
+
+
+class Web(Strict):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8765
+
+
+def parse_interval(text: str) -> float:
+    """Seconds in an interval such as `30m`, `2h`, `1d`, `45s`."""
+    match = INTERVAL.match(text.strip())
+    if not match:
+        raise ValueError(f"must be a number followed by s, m, h or d (got {text!r})")
+    seconds = float(match.group(1)) * UNIT_SECONDS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError("must be longer than zero")
+    return seconds
+
+
+class SourceConfig(Strict):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$", max_length=100)]
+    kind: Literal["feed", "listing", "page", "forum"]
+    url: str
+    every: str | None = None
+    cron: str | None = None
+    follow: str | None = None
+    parser: str | None = None
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"must be an http:// or https:// URL (got {value!r})")
+        return value
+
+    @field_validator("every")
+    @classmethod
+    def _interval(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_interval(value)
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            CronTrigger.from_crontab(value)
+        return value
+
+    @field_validator("follow")
+    @classmethod
+    def _selector(cls, value: str | None) -> str | None:
+        if value is not None:
+            from cssselect import GenericTranslator, SelectorError
+
+            try:
+                GenericTranslator().css_to_xpath(value)
+            except SelectorError as err:
+                raise ValueError(f"is not a valid CSS selector: {err}") from err
+        return value
+
+    @model_validator(mode="after")
+    def _kind_rules(self) -> SourceConfig:
+        if self.every is not None and self.cron is not None:
+            raise ValueError("give `every` or `cron`, not both")
+        if self.kind == "listing" and not self.follow:
+            raise ValueError("a listing source needs `follow` (a CSS selector for item links)")
+        if self.kind != "listing" and self.follow:
+            raise ValueError("`follow` only applies to kind listing")
+        return self
+
+    @property
+    def interval_seconds(self) -> float:
+        """The schedule's interval when `cron` is not given (default one hour)."""
+        return parse_interval(self.every or "1h")
+
+
+class Config(Strict):
+    database: str = "sqlite:///data/amur.db"
+    seeds: Path = DEFAULT_SEEDS
+    network: Network = Network()
+    web: Web = Web()
+    relevance: RelevanceRules = DEFAULT_RULES
+    sources: tuple[SourceConfig, ...] = ()
+
+    @field_validator("database")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            make_url(value)
+        except Exception as err:  # SQLAlchemy raises ArgumentError; keep the reason
+            raise ValueError(f"is not a database URL: {err}") from err
+        return value
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        names = [source.name for source in self.sources]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"source names must be unique: {', '.join(duplicates)}")
+        return self
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(name)
+
+
+def _line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """The 1-based line in the YAML text of the value at `loc`, as far down as it exists."""
+    node, line = root, (root.start_mark.line + 1 if root is not None else None)
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = [v for k, v in node.value if k.value == part]
+            keys = [k for k, v in node.value if k.value == part]
+            if not found:
+                break
+            line = keys[0].start_mark.line + 1
+            node = found[0]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top level)"
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Relative SQLite and seed paths are relative to the config file, not the working dir."""
+    database = data.get("database")
+    if isinstance(database, str) and database.startswith("sqlite:///"):
+        path = database.removeprefix("sqlite:///")
+        if path and path != ":memory:" and not Path(path).is_absolute():
+            data["database"] = f"sqlite:///{(base / path).resolve()}"
+    seeds = data.get("seeds")
+    if isinstance(seeds, str) and not Path(seeds).is_absolute():
+        data["seeds"] = str((base / seeds).resolve())
+    return data
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate the config file; raises ConfigError naming the line and key."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read the config file: {err.strerror}") from err
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML: {getattr(err, 'problem', err)}") from err
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the config file must be a mapping of keys to values")
+    try:
+        return Config.model_validate(_resolve_paths(data, path.resolve().parent))
+    except ValidationError as err:
+        problems = []
+        for error in err.errors():
+            loc = tuple(error["loc"])
+            line = _line_of(root, loc)
+            message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+            message = message.removeprefix("Value error, ")
+            problems.append(f"{path}:{line}: {_key_path(loc)}: {message}")
+        raise ConfigError("\n".join(problems)) from err

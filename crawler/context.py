@@ -1,0 +1,50 @@
+"""The state one crawl shares between its spider, pipelines and extensions.
+
+Scrapy deep-copies settings, so live objects (the database engine, the run ledger) travel as
+this one object, handed to the spider; components reach it through `crawler.spider.context`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from crawler.config import Config, SourceConfig
+from crawler.workers import ExtractionPool
+from storage.runs import record_error
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SourceLedger:
+    """Counts and failures of one source in one run."""
+
+    source: SourceConfig
+    source_run_id: int
+    # fetched, new, duplicates, irrelevant, errors, and `known` (links skipped, already held)
+    counts: Counter[str] = field(default_factory=Counter)
+    # Set when the source's own entry point (feed, listing, page) could not be read.
+    failed: bool = False
+
+
+@dataclass
+class CrawlContext:
+    engine: Engine
+    config: Config
+    ledgers: dict[str, SourceLedger]
+    pool: ExtractionPool
+
+    def count(self, source: str, counter: str, by: int = 1) -> None:
+        self.ledgers[source].counts[counter] += by
+
+    def error(self, source: str, url: str | None, kind: str, message: str, *, fatal: bool = False) -> None:
+        """Record a failure against `source` and carry on with the others."""
+        ledger = self.ledgers[source]
+        ledger.counts["errors"] += 1
+        ledger.failed = ledger.failed or fatal
+        logger.warning("%s: %s %s: %s", source, kind, url, message)
+        record_error(self.engine, ledger.source_run_id, url, kind, message)

@@ -1,0 +1,26 @@
+"""What flows through the item pipelines: one fetched page on its way to the archive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from crawler.extraction import Extracted
+
+
+@dataclass
+class PageItem:
+    """A fetched page with what the source knew of it; the pipelines fill in the rest."""
+
+    source: str
+    url: str  # where the page was fetched from, after redirects
+    html: str
+    fetched: datetime
+    # Other URLs for the same page: the link as the feed or listing gave it, pre-redirect URLs.
+    aliases: tuple[str, ...] = ()
+    # What the feed entry said (title, author, published), used where the page says nothing.
+    hints: dict[str, str] = field(default_factory=dict)
+    post_id: str | None = None
+    extracted: Extracted | None = None
+    relevant: bool | None = None
+    relevance_reason: str | None = None

@@ -1,0 +1,101 @@
+"""The item pipelines, in the order ITEM_PIPELINES gives them: extract, judge, store.
+
+Each is a small component that reads the crawl's shared context from the spider; a failure
+on one page is recorded against its source and the page is dropped, never the crawl.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from crawler.context import CrawlContext
+from crawler.exceptions import ExtractionError
+from crawler.items import PageItem
+from crawler.relevance import judge
+from storage.archive import DocumentIn, Outcome, store_document
+
+logger = logging.getLogger(__name__)
+
+
+class Component:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Component:
+        return cls(crawler)
+
+    @property
+    def context(self) -> CrawlContext:
+        return self.crawler.spider.context  # type: ignore[union-attr, no-any-return]
+
+
+class ExtractPipeline(Component):
+    """Main text and metadata, in a worker process; feed hints fill what the page lacks."""
+
+    async def process_item(self, item: PageItem) -> PageItem:
+        try:
+            extracted = await self.context.pool.extract(item.html, item.url)
+        except ExtractionError as err:
+            self.context.error(item.source, item.url, "extract", str(err))
+            raise DropItem(f"{item.url}: {err}") from err
+        hints = item.hints
+        published = extracted.published
+        if hints.get("published") and (not published or "T" not in published):
+            published = hints["published"]
+        item.extracted = replace(
+            extracted,
+            title=extracted.title or hints.get("title"),
+            author=extracted.author or hints.get("author"),
+            published=published,
+        )
+        item.html = ""  # the page is not kept; free it while the item waits for storage
+        return item
+
+
+class RelevancePipeline(Component):
+    """Judge the page against the configured rules (the China–Russia set by default)."""
+
+    async def process_item(self, item: PageItem) -> PageItem:
+        assert item.extracted is not None
+        verdict = judge(self.context.config.relevance, item.extracted.title, item.extracted.text)
+        item.relevant, item.relevance_reason = verdict.relevant, verdict.reason
+        return item
+
+
+class StorePipeline(Component):
+    """Write the page through storage and count what it was: new, duplicate, not relevant."""
+
+    async def process_item(self, item: PageItem) -> PageItem:
+        extracted = item.extracted
+        assert extracted is not None and item.relevant is not None
+        url = extracted.canonical_url or item.url
+        aliases = tuple(alias for alias in (item.url, *item.aliases) if alias != url)
+        stored = store_document(
+            self.context.engine,
+            DocumentIn(
+                url=url,
+                source=item.source,
+                text=extracted.text,
+                relevant=item.relevant,
+                fetched=item.fetched,
+                title=extracted.title,
+                author=extracted.author,
+                language=extracted.language,
+                published=extracted.published,
+                post_id=item.post_id,
+                aliases=aliases,
+            ),
+        )
+        if stored.outcome is Outcome.DUPLICATE:
+            self.context.count(item.source, "duplicates")
+        elif stored.outcome is Outcome.NEW:
+            self.context.count(item.source, "new" if item.relevant else "irrelevant")
+        elif stored.outcome is Outcome.REVISED:
+            self.context.count(item.source, "revised")
+        logger.debug("%s %s: %s (%s)", item.source, url, stored.outcome, item.relevance_reason)
+        return item

@@ -1,0 +1,110 @@
+"""One spider for every source of a run, so all sources share one downloader.
+
+Sharing the downloader is what makes `download_delay` a per-host delay across sources: two
+sources on one host queue in the same download slot. Each source kind (`crawler.kinds`) turns
+its config entry into requests; this module holds what they share: the article request that
+skips URLs the archive already holds, the page callback, and turning failures into records.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
+from twisted.python.failure import Failure
+
+from crawler.config import SourceConfig
+from crawler.context import CrawlContext
+from crawler.items import PageItem
+from storage.archive import document_id_for_url, now
+
+logger = logging.getLogger(__name__)
+
+
+def describe_failure(failure: Failure) -> tuple[str, str]:
+    """A short kind and message for a failed request, as they are recorded and shown."""
+    error = failure.value
+    if isinstance(error, HttpError):
+        status = error.response.status
+        return f"http-{status}", f"HTTP {status} from {error.response.url}"
+    if isinstance(error, DNSLookupError):
+        return "dns", f"cannot resolve host: {error}"
+    if isinstance(error, TimeoutError | TCPTimedOutError):
+        return "timeout", str(error) or "request timed out"
+    if isinstance(error, IgnoreRequest):
+        return "refused", str(error) or "request refused"
+    return type(error).__name__.lower(), str(error) or type(error).__name__
+
+
+class ArchiveSpider(scrapy.Spider):
+    name = "amur"
+
+    def __init__(self, context: CrawlContext, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.context = context
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        from crawler.kinds import KINDS
+
+        for ledger in self.context.ledgers.values():
+            kind = KINDS[ledger.source.kind](self, ledger.source)
+            for request in kind.requests():
+                yield request
+
+    def entry_request(self, source: SourceConfig, callback: Any) -> scrapy.Request:
+        """The request for a source's own URL; its failure fails the source's run."""
+        return scrapy.Request(
+            source.url,
+            callback=callback,
+            errback=self.entry_failed,
+            meta={"source": source.name},
+            dont_filter=True,
+        )
+
+    def article_request(
+        self, source: SourceConfig, url: str, hints: dict[str, str] | None = None
+    ) -> scrapy.Request | None:
+        """A request for an article, or None when the archive already holds that URL."""
+        if document_id_for_url(self.context.engine, url) is not None:
+            self.context.count(source.name, "known")
+            return None
+        return scrapy.Request(
+            url,
+            callback=self.parse_page,
+            errback=self.page_failed,
+            meta={"source": source.name, "link": url, "hints": hints or {}},
+        )
+
+    def parse_page(self, response: Response) -> PageItem | None:
+        """Hand a fetched page to the item pipelines."""
+        source = response.meta["source"]
+        self.context.count(source, "fetched")
+        if not isinstance(response, TextResponse):
+            content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+            self.context.error(source, response.url, "not-html", f"not a text page ({content_type or 'no type'})")
+            return None
+        aliases = [response.meta.get("link"), *response.meta.get("redirect_urls", [])]
+        return PageItem(
+            source=source,
+            url=response.url,
+            html=response.text,
+            fetched=now(),
+            aliases=tuple(url for url in aliases if url and url != response.url),
+            hints=response.meta.get("hints", {}),
+        )
+
+    def entry_failed(self, failure: Failure) -> None:
+        kind, message = describe_failure(failure)
+        request = failure.request  # type: ignore[attr-defined]
+        self.context.error(request.meta["source"], request.url, kind, message, fatal=True)
+
+    def page_failed(self, failure: Failure) -> None:
+        kind, message = describe_failure(failure)
+        request = failure.request  # type: ignore[attr-defined]
+        self.context.error(request.meta["source"], request.url, kind, message)

@@ -1,0 +1,46 @@
+"""Extraction off the reactor thread, in worker processes, so a crawl uses every core.
+
+trafilatura is pure CPU work that holds the GIL, so threads would not help; a process pool
+does. Workers are started with `spawn`: forking a process that runs a Twisted reactor and
+holds database connections would copy both into the children.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+
+from crawler.extraction import Extracted, extract
+
+logger = logging.getLogger(__name__)
+
+
+def default_workers() -> int:
+    """One worker per core the process may use; the reactor thread shares one of them."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class ExtractionPool:
+    """Runs `extract` inline (workers=0) or in a pool of worker processes."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor: Executor | None = None
+        if workers > 0:
+            self._executor = ProcessPoolExecutor(
+                max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+            )
+
+    async def extract(self, html: str, url: str | None) -> Extracted:
+        if self._executor is None:
+            return extract(html, url)
+        future: Future[Extracted] = self._executor.submit(extract, html, url)
+        return await asyncio.wrap_future(future)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None

@@ -1,0 +1,1 @@
+"""The amur command line and (later) the scheduling service; drives crawler and storage."""

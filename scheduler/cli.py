@@ -1,0 +1,332 @@
+"""The `amur` command line: a thin layer over the library functions.
+
+Exit codes follow CONTRACT.md: 0 on success, 2 for a usage or config error (the message names
+the file, the line or key, and what is wrong), 1 when the work itself failed. Logs go to stderr,
+results to stdout.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import Engine
+
+from crawler.config import Config, load_config
+from crawler.exceptions import AmurError, ConfigError, ExtractionError
+from scheduler.formats import WRITERS, table
+from storage.archive import set_review
+from storage.queries import REVIEW_STATES, Filters, export_records, get_record, review_queue, revision_texts
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    """What every command shares: the config path, and the config and archive once opened."""
+
+    config_path: Path
+    _config: Config | None = None
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def engine(self) -> Engine:
+        """The archive, created or migrated, with the seed corpus imported on first use."""
+        if self._engine is None:
+            from crawler.seeds import import_seeds
+            from storage.database import open_archive
+
+            self._engine = open_archive(self.config.database)
+            added = import_seeds(self._engine, self.config.seeds, self.config.relevance)
+            if added:
+                logger.info("imported %d seed documents", added)
+        return self._engine
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+class AmurGroup(click.Group):
+    """Turns amur's exceptions into messages and exit codes, in one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as err:
+            click.echo(f"amur: config error: {err}", err=True)
+            ctx.exit(2)
+        except AmurError as err:
+            click.echo(f"amur: {err}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=AmurGroup)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=lambda: os.environ.get("AMUR_CONFIG", "config.yaml"),
+    show_default="./config.yaml or $AMUR_CONFIG",
+    help="The config file.",
+)
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path, verbose: int) -> None:
+    """amur keeps a topical archive current: it crawls feeds, listings, pages and forum
+    threads, extracts their text, recognises what the archive already holds, and queues
+    what is new for review.
+
+    Example: amur --config config.yaml crawl
+    """
+    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    ctx.obj = App(config_path)
+
+
+@main.command()
+@pass_app
+def init(app: App) -> None:
+    """Create or migrate the database and import the seed corpus.
+
+    Example: amur init
+    """
+    from storage.runs import document_count
+
+    count = document_count(app.engine)
+    click.echo(f"archive ready: {app.config.database} ({count} documents)")
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Extraction worker processes (default: one per core; 0 extracts inline).")  # fmt: skip
+@pass_app
+def crawl(app: App, sources: tuple[str, ...], workers: int | None) -> None:
+    """One pass over all enabled sources (or the named ones), then exit.
+
+    Prints a summary per source. Exits 1 when every source failed.
+
+    Example: amur crawl telegraph atlantic-council
+    """
+    from crawler.run import run_crawl
+
+    config = app.config
+    if sources:
+        unknown = [name for name in sources if name not in {s.name for s in config.sources}]
+        if unknown:
+            raise click.UsageError(f"no source named {', '.join(unknown)} in {app.config_path}")
+        selected = [config.source(name) for name in sources]
+    else:
+        selected = [source for source in config.sources if source.enabled]
+    if not selected:
+        click.echo("no enabled sources to crawl", err=True)
+        return
+    summaries = run_crawl(app.engine, config, selected, workers=workers)
+    headers = ("source", "status", "fetched", "new", "duplicates", "not relevant", "errors")
+    rows = [
+        (s.name, s.status, s.fetched, s.new, s.duplicates, s.irrelevant, s.errors)
+        for s in summaries
+    ]
+    click.echo(table(headers, rows))
+    if all(summary.status == "failed" for summary in summaries):
+        raise click.exceptions.Exit(1)
+
+
+def _filters(sources: tuple[str, ...], new: bool | None, relevant: bool | None,
+             review: str | None, since: datetime | None) -> Filters:  # fmt: skip
+    return Filters(sources=sources, new=new, relevant=relevant, review=review, since=since)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="jsonl",
+              show_default=True)  # fmt: skip
+@click.option("--source", "sources", multiple=True, help="Only this source (repeatable; `seed` for seeds).")
+@click.option("--new/--not-new", default=None, help="Only new (or only not new) documents.")
+@click.option("--relevant/--not-relevant", default=None, help="Only relevant (or not) documents.")
+@click.option("--review", type=click.Choice(REVIEW_STATES), default=None, help="Only this review state.")
+@click.option("--since", type=click.DateTime(), default=None, help="Only documents fetched since then.")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
+              help="Write to this file instead of stdout.")  # fmt: skip
+@pass_app
+def export(app: App, fmt: str, sources: tuple[str, ...], new: bool | None, relevant: bool | None,
+           review: str | None, since: datetime | None, output: Any) -> None:  # fmt: skip
+    """The archive, seeds included, one document per record (fields in CONTRACT.md).
+
+    Example: amur export --format csv --new --relevant > new.csv
+    """
+    if since is not None and since.tzinfo is None:
+        since = since.astimezone()
+    records = export_records(app.engine, _filters(sources, new, relevant, review, since))
+    count = WRITERS[fmt](records, output)
+    logger.info("exported %d documents", count)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl",
+              show_default=True)  # fmt: skip
+@click.option("--url", default=None, help="The page's URL, for resolving relative links.")
+def extract(paths: tuple[Path, ...], fmt: str, url: str | None) -> None:
+    """Run the extractor on saved HTML files: one record per input.
+
+    Exits 1 if any input could not be read or had no extractable text (its record then
+    carries an `error`).
+
+    Example: amur extract saved/*.html --format text
+    """
+    from crawler.extraction import decode_html
+    from crawler.extraction import extract as extract_page
+
+    failed = 0
+    for path in paths:
+        record: dict[str, Any] = {"input": str(path)}
+        try:
+            extracted = extract_page(decode_html(path.read_bytes()), url)
+        except (OSError, ExtractionError) as err:
+            failed += 1
+            reason = err.strerror if isinstance(err, OSError) else str(err)
+            record.update(dict.fromkeys(("title", "author", "published", "language", "text")))
+            record["error"] = reason
+            click.echo(f"amur: {path}: {reason}", err=True)
+        else:
+            record.update(
+                title=extracted.title,
+                author=extracted.author,
+                published=extracted.published,
+                language=extracted.language,
+                text=extracted.text,
+            )
+        if fmt == "jsonl":
+            click.echo(json.dumps(record, ensure_ascii=False))
+        elif "error" not in record:
+            click.echo(f"==> {path} <==\n# {record['title'] or ''}\n\n{record['text']}\n")
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+@main.command()
+@pass_app
+def status(app: App) -> None:
+    """Per source: last run, outcome, items found, consecutive failures, next run.
+
+    Example: amur status
+    """
+    from storage.runs import source_statuses
+
+    known = {status.name: status for status in source_statuses(app.engine)}
+    rows = []
+    for source in app.config.sources:
+        state = known.get(source.name)
+        last = state.last_run if state else None
+        if not source.enabled:
+            next_run = "disabled"
+        elif source.cron:
+            next_run = f"cron {source.cron}"
+        elif last is None:
+            next_run = "due"
+        else:
+            next_run = (last + timedelta(seconds=source.interval_seconds)).astimezone().strftime(
+                "%Y-%m-%d %H:%M"
+            )
+        rows.append(
+            (
+                source.name,
+                source.kind,
+                last.astimezone().strftime("%Y-%m-%d %H:%M") if last else "never",
+                state.outcome if state and state.outcome else "-",
+                f"{state.fetched}/{state.new}" if state else "-",
+                state.consecutive_failures if state else 0,
+                next_run,
+                (state.last_error or "")[:60] if state else "",
+            )
+        )
+    headers = ("source", "kind", "last run", "outcome", "fetched/new", "failures", "next run",
+               "last error")  # fmt: skip
+    click.echo(table(headers, rows))
+
+
+@main.command()
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many items.")
+@pass_app
+def review(app: App, limit: int | None) -> None:
+    """The review queue: new, relevant, unreviewed items, newest first.
+
+    Example: amur review --limit 20
+    """
+    rows = [
+        (r["id"], (r["published"] or "")[:10], r["source"], r["language"] or "",
+         (r["title"] or r["url"])[:70], len(r["matches"]))  # fmt: skip
+        for r in review_queue(app.engine, limit)
+    ]
+    if not rows:
+        click.echo("the review queue is empty")
+        return
+    click.echo(table(("id", "published", "source", "lang", "title", "matches"), rows))
+
+
+@main.command()
+@click.argument("document_id", type=int)
+@pass_app
+def show(app: App, document_id: int) -> None:
+    """One document whole: metadata, text, matches, revisions.
+
+    Example: amur show 42
+    """
+    record = get_record(app.engine, document_id)
+    if record is None:
+        raise click.UsageError(f"no document with id {document_id}")
+    for key in ("id", "url", "source", "seed", "post_id", "title", "author", "language",
+                "published", "fetched", "new", "relevant", "review", "revisions"):  # fmt: skip
+        click.echo(f"{key + ':':11} {'' if record[key] is None else record[key]}")
+    for match in record["matches"]:
+        click.echo(f"{'match:':11} {match['relation']} #{match['id']} {match['score']:.2f} {match['url']}")
+    click.echo("\n" + record["text"])
+    revisions = revision_texts(app.engine, document_id)
+    if len(revisions) > 1:
+        (_, before_at, before), (number, after_at, after) = revisions[-2], revisions[-1]
+        click.echo(f"\n--- changes in revision {number} ---")
+        diff = difflib.unified_diff(
+            before.splitlines(), after.splitlines(),
+            f"revision {number - 1} ({before_at:%Y-%m-%d %H:%M})",
+            f"revision {number} ({after_at:%Y-%m-%d %H:%M})", lineterm="",
+        )  # fmt: skip
+        for line in diff:
+            click.echo(line)
+
+
+@main.command()
+@click.argument("args", nargs=-1, required=True)
+@pass_app
+def mark(app: App, args: tuple[str, ...]) -> None:
+    """Record a review decision: amur mark ID... kept|rejected|unreviewed.
+
+    Example: amur mark 12 15 kept
+    """
+    *ids, decision = args
+    if decision not in REVIEW_STATES or not ids:
+        raise click.UsageError("usage: amur mark ID... kept|rejected|unreviewed")
+    try:
+        numbers = [int(value) for value in ids]
+    except ValueError as err:
+        raise click.UsageError(f"document ids are integers: {err}") from err
+    changed = set_review(app.engine, numbers, decision)
+    if changed != len(set(numbers)):
+        click.echo(f"amur: {len(set(numbers)) - changed} of the ids are not in the archive", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo(f"marked {changed} document(s) {decision}")

@@ -1,0 +1,74 @@
+"""Writing export records as JSON Lines, CSV or Markdown, and the crawl summary table."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+EXPORT_FIELDS = (
+    "id", "url", "source", "seed", "post_id", "title", "author", "language", "published",
+    "fetched", "text", "new", "relevant", "review", "revisions", "matches",
+)  # fmt: skip
+
+
+def write_jsonl(records: Iterable[dict[str, Any]], out: TextIO) -> int:
+    count = 0
+    for record in records:
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def write_csv(records: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """One row per document; `matches` is a JSON list in its cell, booleans are true/false."""
+    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    count = 0
+    for record in records:
+        row = dict(record)
+        row["matches"] = json.dumps(record["matches"], ensure_ascii=False)
+        for key in ("new", "relevant"):
+            row[key] = "true" if record[key] else "false"
+        writer.writerow(row)
+        count += 1
+    return count
+
+
+def write_markdown(records: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """A readable dossier: one section per document, metadata as a list, then the text."""
+    count = 0
+    for record in records:
+        out.write(f"## {record['title'] or record['url']}\n\n")
+        for key in ("id", "url", "source", "seed", "post_id", "author", "language", "published",
+                    "fetched", "new", "relevant", "review", "revisions"):  # fmt: skip
+            if record[key] is not None:
+                out.write(f"- **{key}**: {json.dumps(record[key], ensure_ascii=False).strip(chr(34))}\n")
+        for match in record["matches"]:
+            out.write(
+                f"- **match**: {match['relation']} #{match['id']} ({match['score']:.2f}) {match['url']}\n"
+            )
+        out.write("\n" + record["text"].strip() + "\n\n---\n\n")
+        count += 1
+    return count
+
+
+WRITERS = {"jsonl": write_jsonl, "csv": write_csv, "md": write_markdown}
+
+
+def table(headers: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> str:
+    """A plain aligned text table (wide characters counted as two columns)."""
+    import unicodedata
+
+    def width(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+    cells = [tuple(headers)] + [tuple("" if c is None else str(c) for c in row) for row in rows]
+    widths = [max(width(row[i]) for row in cells) for i in range(len(headers))]
+    lines = []
+    for row in cells:
+        lines.append(
+            "  ".join(cell + " " * (widths[i] - width(cell)) for i, cell in enumerate(row)).rstrip()
+        )
+    return "\n".join(lines)

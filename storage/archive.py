@@ -1,0 +1,216 @@
+"""Writing documents: one document per transaction, so a kill loses at most the page in flight."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from storage.fingerprints import text_hash
+from storage.models import Document, DocumentUrl, Match, Revision, Source
+from storage.urls import normalize
+
+logger = logging.getLogger(__name__)
+
+SEED_SOURCE = "seed"
+
+
+class Outcome(StrEnum):
+    """What storing a fetched document did to the archive."""
+
+    NEW = "new"  # a new document that is not a duplicate of anything stored
+    DUPLICATE = "duplicate"  # a new document, but not new: identical to one stored before
+    UNCHANGED = "unchanged"  # already stored with this text
+    REVISED = "revised"  # already stored; its text changed, a revision was added
+
+
+@dataclass(frozen=True)
+class DocumentIn:
+    """A document as the crawler or an importer hands it to the archive."""
+
+    url: str
+    source: str
+    text: str
+    relevant: bool
+    fetched: datetime
+    title: str | None = None
+    author: str | None = None
+    language: str | None = None
+    published: str | None = None
+    seed: str | None = None
+    post_id: str | None = None
+    # Other URLs that lead to the same document (the feed's link, the pre-redirect URL).
+    aliases: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Stored:
+    id: int
+    outcome: Outcome
+    relevant: bool
+
+
+def now() -> datetime:
+    """The current time, timezone-aware UTC: the one clock every stored time uses."""
+    return datetime.now(UTC)
+
+
+def ensure_source(engine: Engine, name: str, kind: str, url: str | None) -> int:
+    """The id of source `name`, created or brought up to date with its config."""
+    with Session(engine) as session, session.begin():
+        source = session.scalar(select(Source).where(Source.name == name))
+        if source is None:
+            source = Source(name=name, kind=kind, url=url)
+            session.add(source)
+            session.flush()
+        else:
+            source.kind, source.url = kind, url
+        return source.id
+
+
+def document_id_for_url(engine: Engine, url: str) -> int | None:
+    """The document that `url` (in any known spelling) leads to, if any."""
+    with engine.connect() as connection:
+        return connection.scalar(
+            select(DocumentUrl.document_id).where(DocumentUrl.url == normalize(url))
+        )
+
+
+def _insert_ignore(session: Session, table, rows: list[dict]) -> None:  # type: ignore[no-untyped-def]
+    """INSERT ... ON CONFLICT DO NOTHING on either backend (no SQLite-only SQL)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(table).values(rows).on_conflict_do_nothing())
+
+
+def _link_identical(session: Session, document_id: int, other_id: int) -> None:
+    rows = [
+        {"document_id": document_id, "other_id": other_id, "relation": "identical", "score": 1.0},
+        {"document_id": other_id, "other_id": document_id, "relation": "identical", "score": 1.0},
+    ]
+    _insert_ignore(session, Match.__table__, rows)
+
+
+def _add_aliases(session: Session, document_id: int, urls: set[str]) -> None:
+    _insert_ignore(
+        session, DocumentUrl.__table__, [{"url": u, "document_id": document_id} for u in urls]
+    )
+
+
+def store_document(engine: Engine, doc: DocumentIn) -> Stored:
+    """Store `doc`: a new document, a revision of a known one, or nothing when unchanged."""
+    key = normalize(doc.url)
+    urls = {key, *(normalize(alias) for alias in doc.aliases)}
+    digest = text_hash(doc.text)
+    with Session(engine) as session, session.begin():
+        source_id = session.scalar(select(Source.id).where(Source.name == doc.source))
+        if source_id is None:
+            raise LookupError(f"unknown source {doc.source!r}")
+        existing_id = session.scalar(
+            select(DocumentUrl.document_id).where(DocumentUrl.url.in_(urls)).limit(1)
+        )
+        if existing_id is not None:
+            return _update_existing(session, existing_id, doc, digest, urls)
+        identical_id = session.scalar(
+            select(Document.id).where(Document.text_hash == digest).order_by(Document.id).limit(1)
+        )
+        document = Document(
+            url=key,
+            source_id=source_id,
+            seed=doc.seed,
+            post_id=doc.post_id,
+            title=doc.title,
+            author=doc.author,
+            language=doc.language,
+            published=doc.published,
+            first_seen=doc.fetched,
+            fetched=doc.fetched,
+            text=doc.text,
+            text_hash=digest,
+            is_new=identical_id is None,
+            relevant=doc.relevant,
+            review="unreviewed",
+        )
+        session.add(document)
+        session.flush()
+        session.add(
+            Revision(
+                document_id=document.id,
+                number=1,
+                title=doc.title,
+                text=doc.text,
+                text_hash=digest,
+                fetched=doc.fetched,
+            )
+        )
+        _add_aliases(session, document.id, urls)
+        if identical_id is not None:
+            _link_identical(session, document.id, identical_id)
+            return Stored(document.id, Outcome.DUPLICATE, doc.relevant)
+        return Stored(document.id, Outcome.NEW, doc.relevant)
+
+
+def _update_existing(
+    session: Session, document_id: int, doc: DocumentIn, digest: str, urls: set[str]
+) -> Stored:
+    document = session.get_one(Document, document_id)
+    _add_aliases(session, document_id, urls)
+    document.fetched = doc.fetched
+    if document.text_hash == digest:
+        return Stored(document_id, Outcome.UNCHANGED, document.relevant)
+    number = 1 + (
+        session.scalar(
+            select(Revision.number)
+            .where(Revision.document_id == document_id)
+            .order_by(Revision.number.desc())
+            .limit(1)
+        )
+        or 0
+    )
+    session.add(
+        Revision(
+            document_id=document_id,
+            number=number,
+            title=doc.title,
+            text=doc.text,
+            text_hash=digest,
+            fetched=doc.fetched,
+        )
+    )
+    session.execute(
+        update(Document)
+        .where(Document.id == document_id)
+        .values(
+            text=doc.text,
+            text_hash=digest,
+            title=doc.title or document.title,
+            author=doc.author or document.author,
+            published=doc.published or document.published,
+            language=doc.language or document.language,
+            relevant=doc.relevant,
+        )
+    )
+    return Stored(document_id, Outcome.REVISED, doc.relevant)
+
+
+def set_review(engine: Engine, ids: list[int], decision: str) -> int:
+    """Record a review decision; returns how many documents it touched."""
+    with Session(engine) as session, session.begin():
+        result = session.execute(
+            update(Document).where(Document.id.in_(ids)).values(review=decision)
+        )
+        return result.rowcount
+
+
+def stored_seeds(engine: Engine) -> set[str]:
+    """File names of the seed documents already in the archive."""
+    with engine.connect() as connection:
+        return set(connection.scalars(select(Document.seed).where(Document.seed.is_not(None))))

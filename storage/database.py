@@ -1,0 +1,73 @@
+"""Opening the archive: engine set-up for SQLite and PostgreSQL, and migrations on first use."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    """WAL lets readers work beside one writer; the busy timeout waits instead of failing."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_archive_engine(url: str) -> Engine:
+    """An engine for any SQLAlchemy URL, with SQLite tuned for a daemon beside cron runs."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, pool_pre_ping=True
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _alembic_config(engine: Engine) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def needs_migration(engine: Engine) -> bool:
+    """Whether the database is behind the newest migration (or empty)."""
+    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current != head
+
+
+def migrate(engine: Engine) -> bool:
+    """Bring the schema up to the newest migration; returns whether anything ran."""
+    if not needs_migration(engine):
+        return False
+    logger.info("migrating database %s", engine.url.render_as_string(hide_password=True))
+    command.upgrade(_alembic_config(engine), "head")
+    return True
+
+
+def open_archive(url: str) -> Engine:
+    """The engine for the archive at `url`, migrated to the current schema."""
+    engine = create_archive_engine(url)
+    migrate(engine)
+    return engine

@@ -1,0 +1,177 @@
+"""Every table of the archive, in one place; each change to them is an Alembic migration.
+
+The dedup engine adds its own fingerprint tables in a later migration; ``matches`` already has
+the shape it needs (one row per direction, a relation and a score).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names, so migrations behave the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC date-times on both backends (SQLite would otherwise hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: the archive stores aware UTC times only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Source(Base):
+    """A configured source, or the pseudo-source ``seed`` that owns the seed corpus."""
+
+    __tablename__ = "sources"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str | None] = mapped_column(String(2048))
+
+
+class Document(Base):
+    """One archived piece: an article, a page, a forum post or a seed."""
+
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    seed: Mapped[str | None] = mapped_column(String(200))
+    post_id: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    # ISO 8601 as given: a date alone stays a date, a date-time keeps its offset.
+    published: Mapped[str | None] = mapped_column(String(40))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    fetched: Mapped[datetime] = mapped_column(UTCDateTime())
+    text: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64), index=True)
+    is_new: Mapped[bool] = mapped_column(Boolean)
+    relevant: Mapped[bool] = mapped_column(Boolean)
+    review: Mapped[str] = mapped_column(String(16), default="unreviewed")
+
+    __table_args__ = (Index("ix_documents_review_queue", "is_new", "relevant", "review"),)
+
+
+class DocumentUrl(Base):
+    """Every URL known to lead to a document (feed link, redirect target, canonical URL)."""
+
+    __tablename__ = "document_urls"
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+
+
+class Revision(Base):
+    """One distinct version of a document's text; number 1 is the first seen."""
+
+    __tablename__ = "revisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    fetched: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+
+class Match(Base):
+    """A relation from one document to another; each pair is stored in both directions."""
+
+    __tablename__ = "matches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    other_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    relation: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (UniqueConstraint("document_id", "other_id"),)
+
+
+class CrawlRun(Base):
+    """One `amur crawl` pass (or one scheduled run of the service)."""
+
+    __tablename__ = "crawl_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trigger: Mapped[str] = mapped_column(String(20))
+    started: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # running | ok | failed | interrupted
+    status: Mapped[str] = mapped_column(String(20))
+
+
+class SourceRun(Base):
+    """What one run did for one source: the counts of the crawl summary."""
+
+    __tablename__ = "source_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    started: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20))
+    fetched: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    irrelevant: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (UniqueConstraint("run_id", "source_id"),)
+
+
+class FetchError(Base):
+    """A failure recorded against its source: HTTP status, timeout, bad feed, bad body..."""
+
+    __tablename__ = "fetch_errors"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_run_id: Mapped[int] = mapped_column(
+        ForeignKey("source_runs.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str | None] = mapped_column(String(2048))
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

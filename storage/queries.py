@@ -1,0 +1,139 @@
+"""Reading the archive: export records, the review queue and single documents."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, Select, func, select
+from sqlalchemy.orm import Session
+
+from storage.models import Document, Match, Revision, Source
+
+REVIEW_STATES = ("unreviewed", "kept", "rejected")
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which documents an export or listing covers; None means no restriction."""
+
+    sources: tuple[str, ...] = ()
+    new: bool | None = None
+    relevant: bool | None = None
+    review: str | None = None
+    since: datetime | None = None
+
+
+def _select(filters: Filters) -> Select[Any]:
+    revisions = (
+        select(func.count())
+        .where(Revision.document_id == Document.id)
+        .correlate(Document)
+        .scalar_subquery()
+    )
+    query = select(Document, Source.name, revisions).join(Source, Source.id == Document.source_id)
+    if filters.sources:
+        query = query.where(Source.name.in_(filters.sources))
+    if filters.new is not None:
+        query = query.where(Document.is_new == filters.new)
+    if filters.relevant is not None:
+        query = query.where(Document.relevant == filters.relevant)
+    if filters.review is not None:
+        query = query.where(Document.review == filters.review)
+    if filters.since is not None:
+        query = query.where(Document.fetched >= filters.since)
+    return query
+
+
+def _matches(session: Session, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    rows = session.execute(
+        select(Match.document_id, Match.other_id, Document.url, Match.relation, Match.score)
+        .join(Document, Document.id == Match.other_id)
+        .where(Match.document_id.in_(ids))
+        .order_by(Match.document_id, Match.score.desc(), Match.other_id)
+    )
+    for document_id, other_id, url, relation, score in rows:
+        found[document_id].append(
+            {"id": other_id, "url": url, "relation": relation, "score": round(score, 4)}
+        )
+    return found
+
+
+def _record(document: Document, source: str, revisions: int, matches: list) -> dict[str, Any]:  # type: ignore[type-arg]
+    return {
+        "id": document.id,
+        "url": document.url,
+        "source": source,
+        "seed": document.seed,
+        "post_id": document.post_id,
+        "title": document.title,
+        "author": document.author,
+        "language": document.language,
+        "published": document.published,
+        "fetched": document.fetched.isoformat() if document.fetched else None,
+        "text": document.text,
+        "new": document.is_new,
+        "relevant": document.relevant,
+        "review": document.review,
+        "revisions": revisions,
+        "matches": matches,
+    }
+
+
+def export_records(engine: Engine, filters: Filters = Filters()) -> Iterator[dict[str, Any]]:
+    """Every document matching `filters` as a CONTRACT.md export record, oldest id first.
+
+    Reads in id-ordered batches so a large archive streams in constant memory.
+    """
+    last_id = 0
+    with Session(engine) as session:
+        while True:
+            rows = session.execute(
+                _select(filters).where(Document.id > last_id).order_by(Document.id).limit(BATCH)
+            ).all()
+            if not rows:
+                return
+            matches = _matches(session, [row[0].id for row in rows])
+            for document, source, revisions in rows:
+                yield _record(document, source, revisions, matches.get(document.id, []))
+            last_id = rows[-1][0].id
+            session.expunge_all()
+
+
+def review_queue(engine: Engine, limit: int | None = None) -> list[dict[str, Any]]:
+    """New, relevant, unreviewed documents, newest first."""
+    filters = Filters(new=True, relevant=True, review="unreviewed")
+    with Session(engine) as session:
+        query = _select(filters).where(Source.kind != "seed")
+        query = query.order_by(Document.first_seen.desc(), Document.id.desc())
+        if limit:
+            query = query.limit(limit)
+        rows = session.execute(query).all()
+        matches = _matches(session, [row[0].id for row in rows])
+        return [_record(d, s, r, matches.get(d.id, [])) for d, s, r in rows]
+
+
+def get_record(engine: Engine, document_id: int) -> dict[str, Any] | None:
+    """One document's export record, or None."""
+    with Session(engine) as session:
+        row = session.execute(_select(Filters()).where(Document.id == document_id)).first()
+        if row is None:
+            return None
+        document, source, revisions = row
+        return _record(document, source, revisions, _matches(session, [document_id]).get(document_id, []))
+
+
+def revision_texts(engine: Engine, document_id: int) -> list[tuple[int, datetime, str]]:
+    """(number, fetched, text) of each revision, oldest first."""
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Revision.number, Revision.fetched, Revision.text)
+            .where(Revision.document_id == document_id)
+            .order_by(Revision.number)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]

@@ -1,0 +1,140 @@
+"""Crawl runs and the errors recorded against each source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session
+
+from storage.archive import now
+from storage.models import CrawlRun, Document, FetchError, Source, SourceRun
+
+COUNTERS = ("fetched", "new", "duplicates", "irrelevant", "errors")
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """A source's latest run, as `amur status` shows it."""
+
+    name: str
+    kind: str
+    last_run: datetime | None
+    outcome: str | None
+    fetched: int
+    new: int
+    errors: int
+    consecutive_failures: int
+    last_error: str | None
+
+
+def start_run(engine: Engine, trigger: str) -> int:
+    """Open a run record; runs left `running` by a killed process are closed as interrupted."""
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(CrawlRun).where(CrawlRun.status == "running").values(status="interrupted")
+        )
+        session.execute(
+            update(SourceRun).where(SourceRun.status == "running").values(status="interrupted")
+        )
+        run = CrawlRun(trigger=trigger, started=now(), status="running")
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def finish_run(engine: Engine, run_id: int, status: str) -> None:
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(CrawlRun).where(CrawlRun.id == run_id).values(status=status, finished=now())
+        )
+
+
+def start_source_run(engine: Engine, run_id: int, source_id: int) -> int:
+    with Session(engine) as session, session.begin():
+        source_run = SourceRun(run_id=run_id, source_id=source_id, started=now(), status="running")
+        session.add(source_run)
+        session.flush()
+        return source_run.id
+
+
+def finish_source_run(engine: Engine, source_run_id: int, status: str, counts: dict[str, int]) -> None:
+    """Close a source's run with its summary counts (keys from COUNTERS)."""
+    values = {key: counts.get(key, 0) for key in COUNTERS}
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(SourceRun)
+            .where(SourceRun.id == source_run_id)
+            .values(status=status, finished=now(), **values)
+        )
+
+
+def record_error(engine: Engine, source_run_id: int, url: str | None, kind: str, message: str) -> None:
+    """Keep a failure against its source, in its own short transaction."""
+    with Session(engine) as session, session.begin():
+        session.add(
+            FetchError(
+                source_run_id=source_run_id, url=url, kind=kind, message=message[:2000], at=now()
+            )
+        )
+
+
+def source_errors(engine: Engine, source_run_id: int) -> list[FetchError]:
+    with Session(engine) as session:
+        return list(
+            session.scalars(
+                select(FetchError)
+                .where(FetchError.source_run_id == source_run_id)
+                .order_by(FetchError.id)
+            )
+        )
+
+
+def source_statuses(engine: Engine) -> list[SourceStatus]:
+    """Per configured source, its latest finished run and how many runs in a row failed."""
+    statuses = []
+    with Session(engine) as session:
+        for source in session.scalars(select(Source).where(Source.kind != "seed").order_by(Source.name)):
+            runs = list(
+                session.scalars(
+                    select(SourceRun)
+                    .where(SourceRun.source_id == source.id, SourceRun.status != "running")
+                    .order_by(SourceRun.id.desc())
+                    .limit(50)
+                )
+            )
+            failures = 0
+            for run in runs:
+                if run.status != "failed":
+                    break
+                failures += 1
+            last = runs[0] if runs else None
+            last_error = None
+            if last is not None:
+                last_error = session.scalar(
+                    select(FetchError.message)
+                    .where(FetchError.source_run_id == last.id)
+                    .order_by(FetchError.id.desc())
+                    .limit(1)
+                )
+            statuses.append(
+                SourceStatus(
+                    name=source.name,
+                    kind=source.kind,
+                    last_run=last.finished if last else None,
+                    outcome=last.status if last else None,
+                    fetched=last.fetched if last else 0,
+                    new=last.new if last else 0,
+                    errors=last.errors if last else 0,
+                    consecutive_failures=failures,
+                    last_error=last_error,
+                )
+            )
+    return statuses
+
+
+def document_count(engine: Engine) -> int:
+    """How many documents the archive holds, seeds included."""
+    with engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(Document)) or 0

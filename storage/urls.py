@@ -1,0 +1,31 @@
+"""URL keys: one spelling per page, so a page is fetched and stored once."""
+
+from __future__ import annotations
+
+from urllib.parse import urldefrag
+
+from courlan import normalize_url
+from w3lib.url import url_query_cleaner
+
+# courlan already drops utm_*, fbclid, gclid and their kin; these are others seen on news sites.
+EXTRA_TRACKING_PARAMS = (
+    "WT.mc_id",
+    "WT.tsrc",
+    "cmpid",
+    "ocid",
+    "smid",
+    "mc_cid",
+    "mc_eid",
+    "_ga",
+    "at_medium",
+    "at_campaign",
+    "ito",
+)
+
+
+def normalize(url: str) -> str:
+    """The archive's key for `url`: scheme and host lower-cased, default port, fragment and
+    tracking parameters dropped, query sorted."""
+    url = urldefrag(url.strip()).url
+    url = url_query_cleaner(url, EXTRA_TRACKING_PARAMS, remove=True, keep_fragments=False)
+    return normalize_url(url, strict=False)

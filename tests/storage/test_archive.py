@@ -1,0 +1,115 @@
+"""The archive's write and read paths, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import inspect
+
+from storage.archive import DocumentIn, Outcome, ensure_source, set_review, store_document
+from storage.database import migrate, needs_migration, open_archive
+from storage.queries import Filters, export_records, get_record, review_queue
+from storage.runs import finish_source_run, source_statuses, start_run, start_source_run
+
+WHEN = datetime(2025, 12, 23, 8, 0, tzinfo=UTC)
+ARTICLE = "China and Russia signed a deal.\n\nThe pipeline will carry gas to Beijing."
+
+
+def doc(url: str, text: str = ARTICLE, **fields: object) -> DocumentIn:
+    values: dict[str, object] = {"source": "news", "relevant": True, "fetched": WHEN, **fields}
+    return DocumentIn(url=url, text=text, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def engine(database_url: str):  # type: ignore[no-untyped-def]
+    engine = open_archive(database_url)
+    ensure_source(engine, "news", "feed", "https://news.example/rss.xml")
+    yield engine
+    engine.dispose()
+
+
+def test_migrations_create_every_table_once(engine) -> None:  # type: ignore[no-untyped-def]
+    tables = set(inspect(engine).get_table_names())
+    assert {"documents", "document_urls", "revisions", "matches", "sources",
+            "crawl_runs", "source_runs", "fetch_errors", "alembic_version"} <= tables  # fmt: skip
+    assert not needs_migration(engine)
+    assert migrate(engine) is False
+
+
+def test_new_document_then_unchanged_then_revised(engine) -> None:  # type: ignore[no-untyped-def]
+    first = store_document(engine, doc("https://news.example/a"))
+    assert first.outcome is Outcome.NEW
+    again = store_document(engine, doc("https://NEWS.example:443/a?utm_source=rss#top"))
+    assert (again.id, again.outcome) == (first.id, Outcome.UNCHANGED)
+    edited = store_document(engine, doc("https://news.example/a", ARTICLE + "\n\nUpdated."))
+    assert (edited.id, edited.outcome) == (first.id, Outcome.REVISED)
+    record = get_record(engine, first.id)
+    assert record is not None
+    assert record["revisions"] == 2
+    assert record["text"].endswith("Updated.")
+
+
+def test_identical_text_under_another_url_is_linked_and_not_new(engine) -> None:  # type: ignore[no-untyped-def]
+    original = store_document(engine, doc("https://news.example/a"))
+    # Same words; different white space, punctuation and letter case.
+    copy = store_document(
+        engine, doc("https://mirror.example/b", "CHINA and Russia signed a deal!  The pipeline will carry gas to Beijing")
+    )
+    assert copy.outcome is Outcome.DUPLICATE
+    records = {r["id"]: r for r in export_records(engine)}
+    assert records[original.id]["new"] is True
+    assert records[copy.id]["new"] is False
+    assert records[copy.id]["matches"] == [
+        {"id": original.id, "url": "https://news.example/a", "relation": "identical", "score": 1.0}
+    ]
+    assert records[original.id]["matches"][0]["id"] == copy.id
+
+
+def test_traditional_and_simplified_copies_are_identical(engine) -> None:  # type: ignore[no-untyped-def]
+    store_document(engine, doc("https://forum.example/t", "中、俄關係:普丁與習近平會談。"))
+    simplified = store_document(engine, doc("https://blog.example/s", "中、俄关系:普丁与习近平会谈。"))
+    assert simplified.outcome is Outcome.DUPLICATE
+
+
+def test_aliases_lead_to_the_document(engine) -> None:  # type: ignore[no-untyped-def]
+    from storage.archive import document_id_for_url
+
+    stored = store_document(engine, doc("https://news.example/canonical", aliases=("https://feeds.example/x?id=1",)))
+    assert document_id_for_url(engine, "https://feeds.example/x?id=1") == stored.id
+    assert document_id_for_url(engine, "https://feeds.example/x?id=2") is None
+
+
+def test_review_queue_and_marks(engine) -> None:  # type: ignore[no-untyped-def]
+    kept = store_document(engine, doc("https://news.example/a"))
+    store_document(engine, doc("https://news.example/off", "House prices rose in Leeds.", relevant=False))
+    queue = review_queue(engine)
+    assert [r["id"] for r in queue] == [kept.id]
+    assert set_review(engine, [kept.id], "kept") == 1
+    assert review_queue(engine) == []
+    assert [r["id"] for r in export_records(engine, Filters(review="kept"))] == [kept.id]
+
+
+def test_export_record_has_the_contract_fields(engine) -> None:  # type: ignore[no-untyped-def]
+    store_document(engine, doc("https://news.example/a", title="Deal", author="A. Writer",
+                               language="en", published="2025-12-23T05:00:00+00:00"))  # fmt: skip
+    (record,) = export_records(engine)
+    assert list(record) == [
+        "id", "url", "source", "seed", "post_id", "title", "author", "language", "published",
+        "fetched", "text", "new", "relevant", "review", "revisions", "matches",
+    ]  # fmt: skip
+    assert record["published"] == "2025-12-23T05:00:00+00:00"
+    assert datetime.fromisoformat(record["fetched"]) == WHEN
+
+
+def test_interrupted_runs_are_closed_by_the_next_run(engine) -> None:  # type: ignore[no-untyped-def]
+    source_id = ensure_source(engine, "news", "feed", "https://news.example/rss.xml")
+    killed = start_run(engine, "crawl")
+    start_source_run(engine, killed, source_id)  # the process died here
+    run = start_run(engine, "crawl")
+    source_run = start_source_run(engine, run, source_id)
+    finish_source_run(engine, source_run, "failed", {"errors": 1})
+    (status,) = source_statuses(engine)
+    assert (status.outcome, status.errors) == ("failed", 1)
+    # The interrupted run is not counted as a failure in a row.
+    assert status.consecutive_failures == 1
