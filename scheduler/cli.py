@@ -330,3 +330,7 @@ def mark(app: App, args: tuple[str, ...]) -> None:
         click.echo(f"amur: {len(set(numbers)) - changed} of the ids are not in the archive", err=True)
         raise click.exceptions.Exit(1)
     click.echo(f"marked {changed} document(s) {decision}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""amur's exceptions; only the CLI turns them into messages and exit codes.
+
+    AmurError
+    ├── ConfigError       a broken config file or seed manifest (exit 2)
+    ├── FetchError        a source could not be fetched
+    ├── FeedError         a feed could not be parsed
+    └── ExtractionError   a page is not HTML or has no extractable text
+"""
+
+
+class AmurError(Exception):
+    """Base of every error amur raises on purpose."""
+
+
+class ConfigError(AmurError):
+    """The config file (or the seed manifest) is unreadable or invalid."""
+
+
+class FetchError(AmurError):
+    """A source or page could not be fetched."""
+
+
+class FeedError(AmurError):
+    """A feed could not be parsed into entries."""
+
+
+class ExtractionError(AmurError):
+    """A page is not HTML, or no main text could be extracted from it."""

@@ -1,0 +1,99 @@
+"""The config file: defaults, overrides, and errors that name the line and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.config import DEFAULT_SEEDS, load_config
+from crawler.exceptions import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_shipped_config_loads_with_the_real_sources() -> None:
+    config = load_config(REPO / "config.yaml")
+    names = {source.name: source for source in config.sources}
+    assert names["telegraph"].url == "https://www.telegraph.co.uk/rss.xml"
+    assert names["udn-china-russia"].kind == "forum"
+    assert {"atlantic-council", "stimson", "csis"} <= set(names)
+    assert config.database == f"sqlite:///{REPO / 'data' / 'amur.db'}"
+    assert config.network.allow_private_addresses is False
+
+
+def test_empty_file_gives_defaults(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, ""))
+    assert config.sources == ()
+    assert config.seeds == DEFAULT_SEEDS
+    assert config.network.download_delay == 1.0
+    assert config.network.user_agent.startswith("amur/")
+
+
+def test_relative_sqlite_path_is_relative_to_the_config_file(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "database: sqlite:///db/archive.db\n"))
+    assert config.database == f"sqlite:///{tmp_path.resolve() / 'db' / 'archive.db'}"
+
+
+def test_schedule_forms(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path,
+            """sources:
+  - {name: a, kind: feed, url: "https://a.example/rss", every: 30m}
+  - {name: b, kind: page, url: "https://b.example/", cron: "0 */6 * * *"}
+  - {name: c, kind: feed, url: "https://c.example/rss"}
+""",
+        )
+    )
+    a, b, c = config.sources
+    assert a.interval_seconds == 1800
+    assert b.cron == "0 */6 * * *"
+    assert c.interval_seconds == 3600
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("databse: sqlite:///x.db\n", ":1: databse: unknown key"),
+        ("network:\n  timeout: -1\n", ":2: network.timeout: Input should be greater than 0"),
+        ("network:\n  delay: 1\n", ":2: network.delay: unknown key"),
+        (
+            "sources:\n  - name: a\n    kind: feed\n    url: https://a.example/\n    every: 5x\n",
+            ":5: sources[0].every: must be a number followed by s, m, h or d",
+        ),
+        ("sources:\n  - name: a\n    kind: rss\n    url: https://a.example/\n", ":3: sources[0].kind: "),
+        ("sources:\n  - name: a\n    kind: feed\n", ":2: sources[0].url: Field required"),
+        ("sources:\n  - name: a b\n    kind: feed\n    url: https://a.example/\n", ":2: sources[0].name"),
+        ("sources:\n  - name: a\n    kind: feed\n    url: ftp://a.example/\n", ":4: sources[0].url: must be an http"),
+        ("sources:\n  - name: a\n    kind: listing\n    url: https://a.example/\n", ":2: sources[0]: a listing source needs `follow`"),
+        (
+            "sources:\n  - name: a\n    kind: listing\n    url: https://a.example/\n    follow: 'ul >> a'\n",
+            ":5: sources[0].follow: is not a valid CSS selector",
+        ),
+        ("sources:\n  - name: a\n    kind: page\n    url: https://a.example/\n    cron: 'every day'\n", ":5: sources[0].cron"),
+        (
+            "sources:\n  - {name: a, kind: page, url: 'https://a.example/'}\n  - {name: a, kind: page, url: 'https://b.example/'}\n",
+            "source names must be unique: a",
+        ),
+        ("relevance:\n  phrasez: [x]\n", ":2: relevance.phrasez: unknown key"),
+        ("sources: [\n", "not valid YAML"),
+        ("- just\n- a list\n", "must be a mapping"),
+    ],
+)
+def test_bad_config_names_line_and_key(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(write(tmp_path, text))
+    assert expected in str(raised.value)
+    assert str(tmp_path / "config.yaml") in str(raised.value)
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the config file"):
+        load_config(tmp_path / "nope.yaml")
