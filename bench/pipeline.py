@@ -66,7 +66,9 @@ def bare(pages: dict[str, bytes], base: str) -> float:
     """Seconds for bare trafilatura over every page, in this process (one core)."""
     started = time.perf_counter()
     for path, body in pages.items():
-        trafilatura.bare_extraction(body.decode("utf-8", "replace"), url=base + path, with_metadata=True)
+        trafilatura.bare_extraction(
+            body.decode("utf-8", "replace"), url=base + path, with_metadata=True
+        )
     return time.perf_counter() - started
 
 
@@ -75,14 +77,27 @@ def crawl(base: str, workers: int, folder: Path) -> tuple[float, int]:
     config = {
         "database": "sqlite:///amur.db",
         "network": {"allow_private_addresses": True, "download_delay": 0, "timeout": 60},
-        "sources": [{"name": "bench", "kind": "listing", "url": f"{base}/index.html", "follow": "li a"}],
+        "sources": [
+            {"name": "bench", "kind": "listing", "url": f"{base}/index.html", "follow": "li a"}
+        ],
     }
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     subprocess.run(
-        [sys.executable, "-m", "scheduler.cli", "--config", str(path), "crawl", "--workers", str(workers)],
-        check=True, cwd=REPO, capture_output=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "scheduler.cli",
+            "--config",
+            str(path),
+            "crawl",
+            "--workers",
+            str(workers),
+        ],
+        check=True,
+        cwd=REPO,
+        capture_output=True,
+    )
     engine = create_engine(f"sqlite:///{folder / 'amur.db'}")
     with engine.connect() as connection:
         started, finished = connection.execute(
@@ -92,7 +107,9 @@ def crawl(base: str, workers: int, folder: Path) -> tuple[float, int]:
     engine.dispose()
     from datetime import datetime
 
-    seconds = (datetime.fromisoformat(str(finished)) - datetime.fromisoformat(str(started))).total_seconds()
+    seconds = (
+        datetime.fromisoformat(str(finished)) - datetime.fromisoformat(str(started))
+    ).total_seconds()
     return seconds, stored or 0
 
 
@@ -108,12 +125,22 @@ def main() -> None:
     base = f"http://127.0.0.1:{ports.get(timeout=10)}"
     try:
         baseline = bare(pages, base)
-        rows = [("bare trafilatura.bare_extraction", len(pages), baseline, len(pages) / baseline, 1.0)]
+        rows = [
+            ("bare trafilatura.bare_extraction", len(pages), baseline, len(pages) / baseline, 1.0)
+        ]
         for workers in (int(w) for w in args.workers.split(",")):
             with tempfile.TemporaryDirectory() as folder:
                 seconds, stored = crawl(base, workers, Path(folder))
             rate = len(pages) / seconds
-            rows.append((f"amur crawl --workers {workers} ({stored} stored)", len(pages), seconds, rate, rate / (len(pages) / baseline)))
+            rows.append(
+                (
+                    f"amur crawl --workers {workers} ({stored} stored)",
+                    len(pages),
+                    seconds,
+                    rate,
+                    rate / (len(pages) / baseline),
+                )
+            )
     finally:
         server.terminate()
     print(f"{'run':45} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'ratio':>6}")

@@ -41,7 +41,9 @@ class CrawlContext:
     def count(self, source: str, counter: str, by: int = 1) -> None:
         self.ledgers[source].counts[counter] += by
 
-    def error(self, source: str, url: str | None, kind: str, message: str, *, fatal: bool = False) -> None:
+    def error(
+        self, source: str, url: str | None, kind: str, message: str, *, fatal: bool = False
+    ) -> None:
         """Record a failure against `source` and carry on with the others."""
         ledger = self.ledgers[source]
         ledger.counts["errors"] += 1

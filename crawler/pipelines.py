@@ -72,7 +72,8 @@ class StorePipeline(Component):
 
     async def process_item(self, item: PageItem) -> PageItem:
         extracted = item.extracted
-        assert extracted is not None and item.relevant is not None
+        assert extracted is not None
+        assert item.relevant is not None
         url = extracted.canonical_url or item.url
         aliases = tuple(alias for alias in (item.url, *item.aliases) if alias != url)
         stored = store_document(

@@ -8,7 +8,6 @@ storage path as crawled pages, so a later crawl recognises them.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 

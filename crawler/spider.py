@@ -87,7 +87,9 @@ class ArchiveSpider(scrapy.Spider):
         self.context.count(source, "fetched")
         if not isinstance(response, TextResponse):
             content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-            self.context.error(source, response.url, "not-html", f"not a text page ({content_type or 'no type'})")
+            self.context.error(
+                source, response.url, "not-html", f"not a text page ({content_type or 'no type'})"
+            )
             return None
         aliases = [response.meta.get("link"), *response.meta.get("redirect_urls", [])]
         return PageItem(

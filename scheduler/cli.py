@@ -24,7 +24,14 @@ from crawler.config import Config, load_config
 from crawler.exceptions import AmurError, ConfigError, ExtractionError
 from scheduler.formats import WRITERS, table
 from storage.archive import set_review
-from storage.queries import REVIEW_STATES, Filters, export_records, get_record, review_queue, revision_texts
+from storage.queries import (
+    REVIEW_STATES,
+    Filters,
+    export_records,
+    get_record,
+    review_queue,
+    revision_texts,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -114,8 +121,12 @@ def init(app: App) -> None:
 
 @main.command()
 @click.argument("sources", nargs=-1)
-@click.option("--workers", type=click.IntRange(min=0), default=None,
-              help="Extraction worker processes (default: one per core; 0 extracts inline).")  # fmt: skip
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Extraction worker processes (default: one per core; 0 extracts inline).",
+)
 @pass_app
 def crawl(app: App, sources: tuple[str, ...], workers: int | None) -> None:
     """One pass over all enabled sources (or the named ones), then exit.
@@ -148,24 +159,49 @@ def crawl(app: App, sources: tuple[str, ...], workers: int | None) -> None:
         raise click.exceptions.Exit(1)
 
 
-def _filters(sources: tuple[str, ...], new: bool | None, relevant: bool | None,
-             review: str | None, since: datetime | None) -> Filters:  # fmt: skip
+def _filters(
+    sources: tuple[str, ...],
+    new: bool | None,
+    relevant: bool | None,
+    review: str | None,
+    since: datetime | None,
+) -> Filters:
     return Filters(sources=sources, new=new, relevant=relevant, review=review, since=since)
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="jsonl",
-              show_default=True)  # fmt: skip
-@click.option("--source", "sources", multiple=True, help="Only this source (repeatable; `seed` for seeds).")
+@click.option(
+    "--format", "fmt", type=click.Choice(sorted(WRITERS)), default="jsonl", show_default=True
+)
+@click.option(
+    "--source", "sources", multiple=True, help="Only this source (repeatable; `seed` for seeds)."
+)
 @click.option("--new/--not-new", default=None, help="Only new (or only not new) documents.")
 @click.option("--relevant/--not-relevant", default=None, help="Only relevant (or not) documents.")
-@click.option("--review", type=click.Choice(REVIEW_STATES), default=None, help="Only this review state.")
-@click.option("--since", type=click.DateTime(), default=None, help="Only documents fetched since then.")
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
-              help="Write to this file instead of stdout.")  # fmt: skip
+@click.option(
+    "--review", type=click.Choice(REVIEW_STATES), default=None, help="Only this review state."
+)
+@click.option(
+    "--since", type=click.DateTime(), default=None, help="Only documents fetched since then."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="Write to this file instead of stdout.",
+)
 @pass_app
-def export(app: App, fmt: str, sources: tuple[str, ...], new: bool | None, relevant: bool | None,
-           review: str | None, since: datetime | None, output: Any) -> None:  # fmt: skip
+def export(
+    app: App,
+    fmt: str,
+    sources: tuple[str, ...],
+    new: bool | None,
+    relevant: bool | None,
+    review: str | None,
+    since: datetime | None,
+    output: Any,
+) -> None:
     """The archive, seeds included, one document per record (fields in CONTRACT.md).
 
     Example: amur export --format csv --new --relevant > new.csv
@@ -179,8 +215,9 @@ def export(app: App, fmt: str, sources: tuple[str, ...], new: bool | None, relev
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl",
-              show_default=True)  # fmt: skip
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl", show_default=True
+)
 @click.option("--url", default=None, help="The page's URL, for resolving relative links.")
 def extract(paths: tuple[Path, ...], fmt: str, url: str | None) -> None:
     """Run the extractor on saved HTML files: one record per input.
@@ -241,8 +278,10 @@ def status(app: App) -> None:
         elif last is None:
             next_run = "due"
         else:
-            next_run = (last + timedelta(seconds=source.interval_seconds)).astimezone().strftime(
-                "%Y-%m-%d %H:%M"
+            next_run = (
+                (last + timedelta(seconds=source.interval_seconds))
+                .astimezone()
+                .strftime("%Y-%m-%d %H:%M")
             )
         rows.append(
             (
@@ -256,8 +295,16 @@ def status(app: App) -> None:
                 (state.last_error or "")[:60] if state else "",
             )
         )
-    headers = ("source", "kind", "last run", "outcome", "fetched/new", "failures", "next run",
-               "last error")  # fmt: skip
+    headers = (
+        "source",
+        "kind",
+        "last run",
+        "outcome",
+        "fetched/new",
+        "failures",
+        "next run",
+        "last error",
+    )
     click.echo(table(headers, rows))
 
 
@@ -270,8 +317,14 @@ def review(app: App, limit: int | None) -> None:
     Example: amur review --limit 20
     """
     rows = [
-        (r["id"], (r["published"] or "")[:10], r["source"], r["language"] or "",
-         (r["title"] or r["url"])[:70], len(r["matches"]))  # fmt: skip
+        (
+            r["id"],
+            (r["published"] or "")[:10],
+            r["source"],
+            r["language"] or "",
+            (r["title"] or r["url"])[:70],
+            len(r["matches"]),
+        )
         for r in review_queue(app.engine, limit)
     ]
     if not rows:
@@ -291,21 +344,39 @@ def show(app: App, document_id: int) -> None:
     record = get_record(app.engine, document_id)
     if record is None:
         raise click.UsageError(f"no document with id {document_id}")
-    for key in ("id", "url", "source", "seed", "post_id", "title", "author", "language",
-                "published", "fetched", "new", "relevant", "review", "revisions"):  # fmt: skip
+    for key in (
+        "id",
+        "url",
+        "source",
+        "seed",
+        "post_id",
+        "title",
+        "author",
+        "language",
+        "published",
+        "fetched",
+        "new",
+        "relevant",
+        "review",
+        "revisions",
+    ):
         click.echo(f"{key + ':':11} {'' if record[key] is None else record[key]}")
     for match in record["matches"]:
-        click.echo(f"{'match:':11} {match['relation']} #{match['id']} {match['score']:.2f} {match['url']}")
+        click.echo(
+            f"{'match:':11} {match['relation']} #{match['id']} {match['score']:.2f} {match['url']}"
+        )
     click.echo("\n" + record["text"])
     revisions = revision_texts(app.engine, document_id)
     if len(revisions) > 1:
         (_, before_at, before), (number, after_at, after) = revisions[-2], revisions[-1]
         click.echo(f"\n--- changes in revision {number} ---")
         diff = difflib.unified_diff(
-            before.splitlines(), after.splitlines(),
+            before.splitlines(),
+            after.splitlines(),
             f"revision {number - 1} ({before_at:%Y-%m-%d %H:%M})",
-            f"revision {number} ({after_at:%Y-%m-%d %H:%M})", lineterm="",
-        )  # fmt: skip
+            f"revision {number} ({after_at:%Y-%m-%d %H:%M})",
+            lineterm="",
+        )
         for line in diff:
             click.echo(line)
 
@@ -327,7 +398,9 @@ def mark(app: App, args: tuple[str, ...]) -> None:
         raise click.UsageError(f"document ids are integers: {err}") from err
     changed = set_review(app.engine, numbers, decision)
     if changed != len(set(numbers)):
-        click.echo(f"amur: {len(set(numbers)) - changed} of the ids are not in the archive", err=True)
+        click.echo(
+            f"amur: {len(set(numbers)) - changed} of the ids are not in the archive", err=True
+        )
         raise click.exceptions.Exit(1)
     click.echo(f"marked {changed} document(s) {decision}")
 

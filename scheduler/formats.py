@@ -44,11 +44,12 @@ def write_markdown(records: Iterable[dict[str, Any]], out: TextIO) -> int:
         for key in ("id", "url", "source", "seed", "post_id", "author", "language", "published",
                     "fetched", "new", "relevant", "review", "revisions"):  # fmt: skip
             if record[key] is not None:
-                out.write(f"- **{key}**: {json.dumps(record[key], ensure_ascii=False).strip(chr(34))}\n")
+                out.write(
+                    f"- **{key}**: {json.dumps(record[key], ensure_ascii=False).strip(chr(34))}\n"
+                )
         for match in record["matches"]:
-            out.write(
-                f"- **match**: {match['relation']} #{match['id']} ({match['score']:.2f}) {match['url']}\n"
-            )
+            relation, other, score = match["relation"], match["id"], match["score"]
+            out.write(f"- **match**: {relation} #{other} ({score:.2f}) {match['url']}\n")
         out.write("\n" + record["text"].strip() + "\n\n---\n\n")
         count += 1
     return count

@@ -125,7 +125,9 @@ def get_record(engine: Engine, document_id: int) -> dict[str, Any] | None:
         if row is None:
             return None
         document, source, revisions = row
-        return _record(document, source, revisions, _matches(session, [document_id]).get(document_id, []))
+        return _record(
+            document, source, revisions, _matches(session, [document_id]).get(document_id, [])
+        )
 
 
 def revision_texts(engine: Engine, document_id: int) -> list[tuple[int, datetime, str]]:

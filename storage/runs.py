@@ -59,7 +59,9 @@ def start_source_run(engine: Engine, run_id: int, source_id: int) -> int:
         return source_run.id
 
 
-def finish_source_run(engine: Engine, source_run_id: int, status: str, counts: dict[str, int]) -> None:
+def finish_source_run(
+    engine: Engine, source_run_id: int, status: str, counts: dict[str, int]
+) -> None:
     """Close a source's run with its summary counts (keys from COUNTERS)."""
     values = {key: counts.get(key, 0) for key in COUNTERS}
     with Session(engine) as session, session.begin():
@@ -70,7 +72,9 @@ def finish_source_run(engine: Engine, source_run_id: int, status: str, counts: d
         )
 
 
-def record_error(engine: Engine, source_run_id: int, url: str | None, kind: str, message: str) -> None:
+def record_error(
+    engine: Engine, source_run_id: int, url: str | None, kind: str, message: str
+) -> None:
     """Keep a failure against its source, in its own short transaction."""
     with Session(engine) as session, session.begin():
         session.add(
@@ -95,7 +99,9 @@ def source_statuses(engine: Engine) -> list[SourceStatus]:
     """Per configured source, its latest finished run and how many runs in a row failed."""
     statuses = []
     with Session(engine) as session:
-        for source in session.scalars(select(Source).where(Source.kind != "seed").order_by(Source.name)):
+        for source in session.scalars(
+            select(Source).where(Source.kind != "seed").order_by(Source.name)
+        ):
             runs = list(
                 session.scalars(
                     select(SourceRun)

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-PG_SERVER = os.environ.get("AMUR_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_SERVER = os.environ.get(
+    "AMUR_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def _postgres_answers() -> bool:

@@ -22,4 +22,3 @@ class SourceKind:
 
     def requests(self) -> Iterator[scrapy.Request]:
         raise NotImplementedError
-

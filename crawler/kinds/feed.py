@@ -42,15 +42,30 @@ class FeedKind(SourceKind):
         if not parsed.entries:
             reason = parsed.get("bozo_exception") or "no entries"
             kind = "feed" if parsed.get("bozo") or not parsed.get("version") else "feed-empty"
-            context.error(self.source.name, response.url, kind, f"not a usable feed: {reason}", fatal=kind == "feed")
+            context.error(
+                self.source.name,
+                response.url,
+                kind,
+                f"not a usable feed: {reason}",
+                fatal=kind == "feed",
+            )
             return
         if parsed.get("bozo"):
             # A feed with a fixable flaw (a bad entity, a truncated tail) still yields entries.
-            context.error(self.source.name, response.url, "feed", f"malformed feed, read what could be read: {parsed.bozo_exception}")
+            context.error(
+                self.source.name,
+                response.url,
+                "feed",
+                f"malformed feed, read what could be read: {parsed.bozo_exception}",
+            )
         for entry in parsed.entries:
-            link = entry.get("link") or (entry.get("id") if str(entry.get("id", "")).startswith("http") else None)
+            link = entry.get("link") or (
+                entry.get("id") if str(entry.get("id", "")).startswith("http") else None
+            )
             if not link:
                 continue
-            request = self.spider.article_request(self.source, response.urljoin(link), entry_hints(entry))
+            request = self.spider.article_request(
+                self.source, response.urljoin(link), entry_hints(entry)
+            )
             if request is not None:
                 yield request

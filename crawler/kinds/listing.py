@@ -22,7 +22,9 @@ class ListingKind(SourceKind):
         links: dict[str, None] = {}
         for element in response.css(self.source.follow or ""):
             # The selector may point at the <a> itself or at a block that holds it.
-            hrefs = element.xpath("self::a/@href").getall() or element.css("a::attr(href)").getall()[:1]
+            hrefs = (
+                element.xpath("self::a/@href").getall() or element.css("a::attr(href)").getall()[:1]
+            )
             for href in hrefs:
                 url = response.urljoin(href.strip())
                 if url.startswith(("http://", "https://")):

@@ -68,16 +68,31 @@ def test_schedule_forms(tmp_path: Path) -> None:
             "sources:\n  - name: a\n    kind: feed\n    url: https://a.example/\n    every: 5x\n",
             ":5: sources[0].every: must be a number followed by s, m, h or d",
         ),
-        ("sources:\n  - name: a\n    kind: rss\n    url: https://a.example/\n", ":3: sources[0].kind: "),
+        (
+            "sources:\n  - name: a\n    kind: rss\n    url: https://a.example/\n",
+            ":3: sources[0].kind: ",
+        ),
         ("sources:\n  - name: a\n    kind: feed\n", ":2: sources[0].url: Field required"),
-        ("sources:\n  - name: a b\n    kind: feed\n    url: https://a.example/\n", ":2: sources[0].name"),
-        ("sources:\n  - name: a\n    kind: feed\n    url: ftp://a.example/\n", ":4: sources[0].url: must be an http"),
-        ("sources:\n  - name: a\n    kind: listing\n    url: https://a.example/\n", ":2: sources[0]: a listing source needs `follow`"),
+        (
+            "sources:\n  - name: a b\n    kind: feed\n    url: https://a.example/\n",
+            ":2: sources[0].name",
+        ),
+        (
+            "sources:\n  - name: a\n    kind: feed\n    url: ftp://a.example/\n",
+            ":4: sources[0].url: must be an http",
+        ),
+        (
+            "sources:\n  - name: a\n    kind: listing\n    url: https://a.example/\n",
+            ":2: sources[0]: a listing source needs `follow`",
+        ),
         (
             "sources:\n  - name: a\n    kind: listing\n    url: https://a.example/\n    follow: 'ul >> a'\n",
             ":5: sources[0].follow: is not a valid CSS selector",
         ),
-        ("sources:\n  - name: a\n    kind: page\n    url: https://a.example/\n    cron: 'every day'\n", ":5: sources[0].cron"),
+        (
+            "sources:\n  - name: a\n    kind: page\n    url: https://a.example/\n    cron: 'every day'\n",
+            ":5: sources[0].cron",
+        ),
         (
             "sources:\n  - {name: a, kind: page, url: 'https://a.example/'}\n  - {name: a, kind: page, url: 'https://b.example/'}\n",
             "source names must be unique: a",

@@ -70,7 +70,9 @@ def test_show_and_mark(config: Path) -> None:
     assert re.search(r"^seed:\s+000_952804f8609e6c2d.txt$", shown, re.M)
     assert "中、俄關係" in shown
     assert "marked 2 document(s) kept" in run(config, "mark", "1", "2", "kept")
-    kept = [json.loads(line)["id"] for line in run(config, "export", "--review", "kept").splitlines()]
+    kept = [
+        json.loads(line)["id"] for line in run(config, "export", "--review", "kept").splitlines()
+    ]
     assert kept == [1, 2]
 
 
@@ -96,7 +98,9 @@ def test_mark_unknown_id_fails(config: Path) -> None:
 
 def test_config_error_exits_2_naming_the_key(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text("sources:\n  - name: a\n    kind: feed\n    url: https://a.example/\n    evry: 1h\n")
+    path.write_text(
+        "sources:\n  - name: a\n    kind: feed\n    url: https://a.example/\n    evry: 1h\n"
+    )
     result = CliRunner().invoke(main, ["--config", str(path), "status"])
     assert result.exit_code == 2
     assert f"{path}:5: sources[0].evry: unknown key" in result.stderr
@@ -114,7 +118,7 @@ def test_review_queue_leaves_seeds_out(config: Path) -> None:
 
 def test_every_command_has_help_with_an_example_and_is_in_the_readme() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    for name, command in main.commands.items():
+    for name, _command in main.commands.items():
         result = CliRunner().invoke(main, [name, "--help"])
         assert result.exit_code == 0
         assert "Example: amur" in result.output, name

@@ -31,8 +31,17 @@ def engine(database_url: str):  # type: ignore[no-untyped-def]
 
 def test_migrations_create_every_table_once(engine) -> None:  # type: ignore[no-untyped-def]
     tables = set(inspect(engine).get_table_names())
-    assert {"documents", "document_urls", "revisions", "matches", "sources",
-            "crawl_runs", "source_runs", "fetch_errors", "alembic_version"} <= tables  # fmt: skip
+    assert {
+        "documents",
+        "document_urls",
+        "revisions",
+        "matches",
+        "sources",
+        "crawl_runs",
+        "source_runs",
+        "fetch_errors",
+        "alembic_version",
+    } <= tables
     assert not needs_migration(engine)
     assert migrate(engine) is False
 
@@ -54,7 +63,11 @@ def test_identical_text_under_another_url_is_linked_and_not_new(engine) -> None:
     original = store_document(engine, doc("https://news.example/a"))
     # Same words; different white space, punctuation and letter case.
     copy = store_document(
-        engine, doc("https://mirror.example/b", "CHINA and Russia signed a deal!  The pipeline will carry gas to Beijing")
+        engine,
+        doc(
+            "https://mirror.example/b",
+            "CHINA and Russia signed a deal!  The pipeline will carry gas to Beijing",
+        ),
     )
     assert copy.outcome is Outcome.DUPLICATE
     records = {r["id"]: r for r in export_records(engine)}
@@ -68,21 +81,27 @@ def test_identical_text_under_another_url_is_linked_and_not_new(engine) -> None:
 
 def test_traditional_and_simplified_copies_are_identical(engine) -> None:  # type: ignore[no-untyped-def]
     store_document(engine, doc("https://forum.example/t", "中、俄關係:普丁與習近平會談。"))
-    simplified = store_document(engine, doc("https://blog.example/s", "中、俄关系:普丁与习近平会谈。"))
+    simplified = store_document(
+        engine, doc("https://blog.example/s", "中、俄关系:普丁与习近平会谈。")
+    )
     assert simplified.outcome is Outcome.DUPLICATE
 
 
 def test_aliases_lead_to_the_document(engine) -> None:  # type: ignore[no-untyped-def]
     from storage.archive import document_id_for_url
 
-    stored = store_document(engine, doc("https://news.example/canonical", aliases=("https://feeds.example/x?id=1",)))
+    stored = store_document(
+        engine, doc("https://news.example/canonical", aliases=("https://feeds.example/x?id=1",))
+    )
     assert document_id_for_url(engine, "https://feeds.example/x?id=1") == stored.id
     assert document_id_for_url(engine, "https://feeds.example/x?id=2") is None
 
 
 def test_review_queue_and_marks(engine) -> None:  # type: ignore[no-untyped-def]
     kept = store_document(engine, doc("https://news.example/a"))
-    store_document(engine, doc("https://news.example/off", "House prices rose in Leeds.", relevant=False))
+    store_document(
+        engine, doc("https://news.example/off", "House prices rose in Leeds.", relevant=False)
+    )
     queue = review_queue(engine)
     assert [r["id"] for r in queue] == [kept.id]
     assert set_review(engine, [kept.id], "kept") == 1
@@ -91,13 +110,35 @@ def test_review_queue_and_marks(engine) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_export_record_has_the_contract_fields(engine) -> None:  # type: ignore[no-untyped-def]
-    store_document(engine, doc("https://news.example/a", title="Deal", author="A. Writer",
-                               language="en", published="2025-12-23T05:00:00+00:00"))  # fmt: skip
+    store_document(
+        engine,
+        doc(
+            "https://news.example/a",
+            title="Deal",
+            author="A. Writer",
+            language="en",
+            published="2025-12-23T05:00:00+00:00",
+        ),
+    )
     (record,) = export_records(engine)
     assert list(record) == [
-        "id", "url", "source", "seed", "post_id", "title", "author", "language", "published",
-        "fetched", "text", "new", "relevant", "review", "revisions", "matches",
-    ]  # fmt: skip
+        "id",
+        "url",
+        "source",
+        "seed",
+        "post_id",
+        "title",
+        "author",
+        "language",
+        "published",
+        "fetched",
+        "text",
+        "new",
+        "relevant",
+        "review",
+        "revisions",
+        "matches",
+    ]
     assert record["published"] == "2025-12-23T05:00:00+00:00"
     assert datetime.fromisoformat(record["fetched"]) == WHEN
 
