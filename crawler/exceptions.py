@@ -26,3 +26,7 @@ class FeedError(AmurError):
 
 class ExtractionError(AmurError):
     """A page is not HTML, or no main text could be extracted from it."""
+
+
+class ForumError(AmurError):
+    """A page is not a forum thread (an error page, or no parser's post anchors on it)."""

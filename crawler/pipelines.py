@@ -38,6 +38,8 @@ class ExtractPipeline(Component):
     """Main text and metadata, in a worker process; feed hints fill what the page lacks."""
 
     async def process_item(self, item: PageItem) -> PageItem:
+        if item.extracted is not None:  # a source kind that splits pages itself (forum posts)
+            return item
         try:
             extracted = await self.context.pool.extract(item.html, item.url)
         except ExtractionError as err:

@@ -89,7 +89,7 @@ class RelevanceRules(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """The decision and why, e.g. "phrases 中俄 ×3" or "group russia: 0 hits, needs 2"."""  # noqa: RUF002
+    """The decision and why, e.g. "phrases 中俄 ×3" or "group russia: 0 hits, needs 2"."""
 
     relevant: bool
     reason: str

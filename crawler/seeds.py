@@ -8,6 +8,7 @@ storage path as crawled pages, so a later crawl recognises them.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,8 +17,16 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Engine
 
 from crawler.exceptions import ConfigError
+from crawler.forums import parse_text_posts
 from crawler.relevance import RelevanceRules, judge
-from storage.archive import SEED_SOURCE, DocumentIn, ensure_source, store_document, stored_seeds
+from storage.archive import (
+    SEED_SOURCE,
+    DocumentIn,
+    document_id_for_url,
+    ensure_source,
+    store_document,
+    stored_seeds,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,38 +67,65 @@ def seed_url(entry: SeedEntry) -> str:
     return entry.url or f"seed:{entry.file}"
 
 
+def seed_documents(entry: SeedEntry, raw: str, fetched: datetime) -> list[DocumentIn]:
+    """The documents one seed file holds: one per post for a forum thread, else one."""
+    base = DocumentIn(
+        url=seed_url(entry),
+        source=SEED_SOURCE,
+        text="",
+        relevant=False,
+        fetched=fetched,
+        title=entry.title,
+        author=entry.author,
+        language=entry.languages[0],
+        published=entry.published,
+        seed=entry.file,
+    )
+    if entry.kind == "forum-thread":
+        # The same splitter as crawled threads, so a crawled post meets its seed post.
+        thread = parse_text_posts(raw, seed_url(entry))
+        return [
+            replace(
+                base,
+                url=post.url or f"{seed_url(entry)}?post={post.post_id}",
+                text=post.text,
+                title=post.title or entry.title,
+                author=post.author or entry.author,
+                published=post.published or entry.published,
+                post_id=post.post_id,
+            )
+            for post in thread.posts
+        ]
+    # One paragraph per line of the saved text, separated by blank lines as exports are.
+    text = "\n\n".join(line.strip() for line in raw.splitlines() if line.strip())
+    return [replace(base, text=text)]
+
+
 def import_seeds(engine: Engine, folder: Path, rules: RelevanceRules) -> int:
-    """Import the seeds not yet in the archive; returns how many were added."""
+    """Import the seed documents not yet in the archive; returns how many were added.
+
+    Checked per document, not per file, so a run killed half-way through a thread's posts
+    completes the import next time.
+    """
     manifest = load_manifest(folder)
     present = stored_seeds(engine)
-    missing = [entry for entry in manifest.seeds if entry.file not in present]
-    if not missing:
-        return 0
-    ensure_source(engine, SEED_SOURCE, "seed", None)
-    for entry in missing:
+    added = 0
+    for entry in manifest.seeds:
+        if entry.file in present and entry.kind != "forum-thread":
+            continue
         path = folder / entry.file
         try:
             raw = path.read_text(encoding="utf-8")
         except OSError as err:
             raise ConfigError(f"{path}: cannot read seed file: {err.strerror}") from err
-        # One paragraph per line of the saved text, separated by blank lines as exports are.
-        text = "\n\n".join(line.strip() for line in raw.splitlines() if line.strip())
-        verdict = judge(rules, entry.title, text)
         fetched = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        store_document(
-            engine,
-            DocumentIn(
-                url=seed_url(entry),
-                source=SEED_SOURCE,
-                text=text,
-                relevant=verdict.relevant,
-                fetched=fetched,
-                title=entry.title,
-                author=entry.author,
-                language=entry.languages[0],
-                published=entry.published,
-                seed=entry.file,
-            ),
-        )
+        for document in seed_documents(entry, raw, fetched):
+            if document_id_for_url(engine, document.url) is not None:
+                continue
+            if not added:
+                ensure_source(engine, SEED_SOURCE, "seed", None)
+            verdict = judge(rules, document.title, document.text)
+            store_document(engine, replace(document, relevant=verdict.relevant))
+            added += 1
         logger.info("imported seed %s", entry.file)
-    return len(missing)
+    return added

@@ -13,10 +13,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 
 from crawler.config import SourceConfig
@@ -33,10 +39,17 @@ def describe_failure(failure: Failure) -> tuple[str, str]:
     if isinstance(error, HttpError):
         status = error.response.status
         return f"http-{status}", f"HTTP {status} from {error.response.url}"
-    if isinstance(error, DNSLookupError):
+    if isinstance(error, CannotResolveHostError):
         return "dns", f"cannot resolve host: {error}"
-    if isinstance(error, TimeoutError | TCPTimedOutError):
+    if isinstance(error, DownloadTimeoutError):
         return "timeout", str(error) or "request timed out"
+    if isinstance(error, DownloadConnectionRefusedError):
+        return "connection", f"connection refused: {error}"
+    if isinstance(error, DownloadCancelledError):
+        # Scrapy cancels a download whose body passes DOWNLOAD_MAXSIZE.
+        return "too-large", str(error) or "download cancelled (body too large?)"
+    if isinstance(error, ResponseDataLossError):
+        return "truncated", str(error) or "the response ended before its declared length"
     if isinstance(error, IgnoreRequest):
         return "refused", str(error) or "request refused"
     return type(error).__name__.lower(), str(error) or type(error).__name__

@@ -6,7 +6,13 @@ requests, its callbacks yield article requests or `PageItem`s through the spider
 
 from crawler.kinds.base import SourceKind
 from crawler.kinds.feed import FeedKind
+from crawler.kinds.forum import ForumKind
 from crawler.kinds.listing import ListingKind
 from crawler.kinds.page import PageKind
 
-KINDS: dict[str, type[SourceKind]] = {"feed": FeedKind, "listing": ListingKind, "page": PageKind}
+KINDS: dict[str, type[SourceKind]] = {
+    "feed": FeedKind,
+    "listing": ListingKind,
+    "page": PageKind,
+    "forum": ForumKind,
+}

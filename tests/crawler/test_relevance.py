@@ -1,7 +1,6 @@
 """The relevance rules: the seeds pass, look-alikes and passing mentions do not, reasons explain."""
 
 # Full-width letters, dashes, Chinese punctuation and the multiplication sign are the point here.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

@@ -37,12 +37,17 @@ def run(config: Path, *args: str) -> str:
 
 
 def test_init_imports_the_seeds_once(config: Path) -> None:
-    assert "(5 documents)" in run(config, "init")
-    assert "(5 documents)" in run(config, "init")
+    # The udn thread seed is split into its three posts, like a crawled thread.
+    assert "(7 documents)" in run(config, "init")
+    assert "(7 documents)" in run(config, "init")
     records = [json.loads(line) for line in run(config, "export").splitlines()]
-    assert sorted(r["seed"] for r in records) == SEED_FILES
+    assert sorted({r["seed"] for r in records}) == SEED_FILES
+    thread = [r for r in records if r["seed"] == "000_952804f8609e6c2d.txt"]
+    assert [(r["post_id"], r["url"]) for r in thread] == [
+        (aid, f"https://city.udn.com/2976/{aid}") for aid in ("7289781", "7289864", "7289828")
+    ]
+    assert thread[2]["title"] == "中、俄貿易-Melissa Lawford"
     by_seed = {r["seed"]: r for r in records}
-    assert by_seed["000_952804f8609e6c2d.txt"]["url"] == "https://city.udn.com/2976/7289781"
     assert by_seed["001_f18920db7f18dd2e.txt"]["url"] == "seed:001_f18920db7f18dd2e.txt"
     assert {r["source"] for r in records} == {"seed"}
     assert all(r["relevant"] and r["revisions"] == 1 for r in records)
@@ -61,7 +66,7 @@ def test_export_formats_carry_the_same_records(config: Path) -> None:
 
 def test_export_filters(config: Path) -> None:
     assert run(config, "export", "--source", "news") == ""
-    assert len(run(config, "export", "--source", "seed").splitlines()) == 5
+    assert len(run(config, "export", "--source", "seed").splitlines()) == 7
     assert run(config, "export", "--not-relevant") == ""
 
 

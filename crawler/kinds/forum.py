@@ -1,0 +1,79 @@
+"""Kind `forum`: a discussion thread, one document per post, following its reply pages.
+
+Posts are split by the forum's registered parser (`crawler.forums`), chosen by the source's
+`parser`, else by host, else by recognising the page, so mirrored and archived copies of a
+thread work too. A post's text comes from the splitter, not from trafilatura, which would merge
+every post and the forum's chrome into one text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import scrapy
+from scrapy.http import Response, TextResponse
+
+from crawler.exceptions import ForumError
+from crawler.extraction import Extracted
+from crawler.forums import Thread, parser_for
+from crawler.items import PageItem
+from crawler.kinds.base import SourceKind
+from storage.archive import now
+
+# Reply pages followed in one run at most: a guard against a parser that loops on "next".
+MAX_PAGES = 200
+
+
+class ForumKind(SourceKind):
+    def requests(self) -> Iterator[scrapy.Request]:
+        request = self.spider.entry_request(self.source, self.parse)
+        request.meta["page"] = 1
+        yield request
+
+    def parse(self, response: Response) -> Iterator[scrapy.Request | PageItem]:
+        context, page = self.spider.context, response.meta.get("page", 1)
+        first = page == 1
+        if not isinstance(response, TextResponse):
+            context.error(self.source.name, response.url, "forum", "not an HTML page", fatal=first)
+            return
+        try:
+            thread = parser_for(response.text, response.url, self.source.parser).parse(
+                response.text, response.url
+            )
+        except ForumError as err:
+            # An error page served with status 200 must not read as a thread without posts.
+            context.error(self.source.name, response.url, "forum", str(err), fatal=first)
+            return
+        yield from self.posts(thread, first)
+        if thread.next_page and page < MAX_PAGES:
+            yield scrapy.Request(
+                thread.next_page,
+                callback=self.parse,
+                errback=self.spider.page_failed,
+                meta={"source": self.source.name, "page": page + 1},
+            )
+
+    def posts(self, thread: Thread, first: bool) -> Iterator[PageItem]:
+        fetched = now()
+        for index, post in enumerate(thread.posts):
+            self.spider.context.count(self.source.name, "fetched")
+            opening = first and index == 0
+            # A parser that knows no post addresses: the thread URL keyed by the post's id.
+            glue = "&" if "?" in thread.url else "?"
+            url = post.url or (thread.url if opening else f"{thread.url}{glue}post={post.post_id}")
+            yield PageItem(
+                source=self.source.name,
+                url=url,
+                html="",
+                fetched=fetched,
+                post_id=post.post_id,
+                extracted=Extracted(
+                    title=post.title,
+                    author=post.author,
+                    published=post.published,
+                    language=None,
+                    text=post.text,
+                    canonical_url=url,
+                    description=None,
+                ),
+            )
