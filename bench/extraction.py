@@ -107,10 +107,10 @@ def measure(pages: list[tuple[dict[str, Any], str]]) -> dict[str, tuple[list[Res
 
 
 def score(rows: list[dict[str, Any]], results: list[Result], meta: bool) -> dict[str, float]:
-    scores = [prf(r.get("text"), row["body"], row["language"]) for row, r in zip(rows, results)]
+    pairs = list(zip(rows, results, strict=True))
+    scores = [prf(r.get("text"), row["body"], row["language"]) for row, r in pairs]
     out = {k: statistics.mean(s[i] for s in scores) for i, k in enumerate(("P", "R", "F1"))}
     if meta:
-        pairs = list(zip(rows, results))
         title = [" ".join((r.get("title") or "").split()) == " ".join(row["title"].split())
                  for row, r in pairs]  # fmt: skip
         date = [(r.get("published") or "")[:10] == row["published"][:10] for row, r in pairs]
@@ -150,7 +150,7 @@ def main() -> None:
         print(f"\nour {args.worst} lowest-F1 pages:")
         ranked = sorted(
             (prf(r.get("text"), row["body"], row["language"])[2], row["id"])
-            for row, r in zip(rows, ours_results)
+            for row, r in zip(rows, ours_results, strict=True)
         )
         for f1, page in ranked[: args.worst]:
             print(f"  {f1:.3f}  {page}")

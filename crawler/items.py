@@ -14,12 +14,13 @@ class PageItem:
 
     source: str
     url: str  # where the page was fetched from, after redirects
-    html: str
+    body: bytes  # as downloaded (decompressed), not yet decoded
     fetched: datetime
     # Other URLs for the same page: the link as the feed or listing gave it, pre-redirect URLs.
     aliases: tuple[str, ...] = ()
     # What the feed entry said (title, author, published), used where the page says nothing.
     hints: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None
     post_id: str | None = None
     extracted: Extracted | None = None
     relevant: bool | None = None

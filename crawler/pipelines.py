@@ -41,7 +41,7 @@ class ExtractPipeline(Component):
         if item.extracted is not None:  # a source kind that splits pages itself (forum posts)
             return item
         try:
-            extracted = await self.context.pool.extract(item.html, item.url)
+            extracted = await self.context.pool.extract(item.body, item.content_type, item.url)
         except ExtractionError as err:
             self.context.error(item.source, item.url, "extract", str(err))
             raise DropItem(f"{item.url}: {err}") from err
@@ -55,7 +55,7 @@ class ExtractPipeline(Component):
             author=extracted.author or hints.get("author"),
             published=published,
         )
-        item.html = ""  # the page is not kept; free it while the item waits for storage
+        item.body = b""  # the page is not kept; free it while the item waits for storage
         return item
 
 

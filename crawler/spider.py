@@ -98,8 +98,8 @@ class ArchiveSpider(scrapy.Spider):
         """Hand a fetched page to the item pipelines."""
         source = response.meta["source"]
         self.context.count(source, "fetched")
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         if not isinstance(response, TextResponse):
-            content_type = response.headers.get("Content-Type", b"").decode("latin-1")
             self.context.error(
                 source, response.url, "not-html", f"not a text page ({content_type or 'no type'})"
             )
@@ -108,7 +108,9 @@ class ArchiveSpider(scrapy.Spider):
         return PageItem(
             source=source,
             url=response.url,
-            html=response.text,
+            # The raw body: decoding happens in the extraction worker (see crawler.workers).
+            body=response.body,
+            content_type=content_type,
             fetched=now(),
             aliases=tuple(url for url in aliases if url and url != response.url),
             hints=response.meta.get("hints", {}),

@@ -13,7 +13,7 @@ import multiprocessing
 import os
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
-from crawler.extraction import Extracted, extract
+from crawler.extraction import Extracted, decode_html, extract
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +21,15 @@ logger = logging.getLogger(__name__)
 def default_workers() -> int:
     """One worker per core the process may use; the reactor thread shares one of them."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def extract_body(body: bytes, content_type: str | None, url: str | None) -> Extracted:
+    """Decode and extract a downloaded page.
+
+    Decoding is done here rather than with Scrapy's `response.text`, which trusts a charset
+    header that many GBK and Big5 pages get wrong; `decode_html` checks it against the page.
+    """
+    return extract(decode_html(body, content_type), url)
 
 
 class ExtractionPool:
@@ -34,10 +43,10 @@ class ExtractionPool:
                 max_workers=workers, mp_context=multiprocessing.get_context("spawn")
             )
 
-    async def extract(self, html: str, url: str | None) -> Extracted:
+    async def extract(self, body: bytes, content_type: str | None, url: str | None) -> Extracted:
         if self._executor is None:
-            return extract(html, url)
-        future: Future[Extracted] = self._executor.submit(extract, html, url)
+            return extract_body(body, content_type, url)
+        future: Future[Extracted] = self._executor.submit(extract_body, body, content_type, url)
         return await asyncio.wrap_future(future)
 
     def close(self) -> None:

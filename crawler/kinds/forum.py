@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import scrapy
 from scrapy.http import Response, TextResponse
 
-from crawler.exceptions import ForumError
-from crawler.extraction import Extracted
+from crawler.exceptions import ExtractionError, ForumError
+from crawler.extraction import Extracted, decode_html
 from crawler.forums import Thread, parser_for
 from crawler.items import PageItem
 from crawler.kinds.base import SourceKind
@@ -36,10 +36,13 @@ class ForumKind(SourceKind):
         if not isinstance(response, TextResponse):
             context.error(self.source.name, response.url, "forum", "not an HTML page", fatal=first)
             return
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         try:
-            thread = parser_for(response.text, response.url, self.source.parser).parse(
-                response.text, response.url
-            )
+            html = decode_html(response.body, content_type)
+            thread = parser_for(html, response.url, self.source.parser).parse(html, response.url)
+        except ExtractionError as err:
+            context.error(self.source.name, response.url, "forum", str(err), fatal=first)
+            return
         except ForumError as err:
             # An error page served with status 200 must not read as a thread without posts.
             context.error(self.source.name, response.url, "forum", str(err), fatal=first)
@@ -64,7 +67,7 @@ class ForumKind(SourceKind):
             yield PageItem(
                 source=self.source.name,
                 url=url,
-                html="",
+                body=b"",
                 fetched=fetched,
                 post_id=post.post_id,
                 extracted=Extracted(
