@@ -1,10 +1,10 @@
 """amur's exceptions; only the CLI turns them into messages and exit codes.
 
-    AmurError
-    ├── ConfigError       a broken config file or seed manifest (exit 2)
-    ├── FetchError        a source could not be fetched
-    ├── FeedError         a feed could not be parsed
-    └── ExtractionError   a page is not HTML or has no extractable text
+AmurError
+├── ConfigError       a broken config file or seed manifest (exit 2)
+├── FetchError        a source could not be fetched
+├── FeedError         a feed could not be parsed
+└── ExtractionError   a page is not HTML or has no extractable text
 """
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fixture_server import FIXTURES, FixtureServer
+
+from tests.fixture_server import FIXTURES, FixtureServer
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ import logging
 import mimetypes
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -116,6 +117,7 @@ class FixtureServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
+        self._errors: list[BaseException] = []
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -158,6 +160,10 @@ class FixtureServer:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        if self._errors:
+            # A bad _routes.json or a server bug must fail the test, not look like a flaky site.
+            errors, self._errors = self._errors, []
+            raise RuntimeError(f"fixture server failed {len(errors)} request(s)") from errors[0]
 
     def __enter__(self) -> Self:
         return self.start()
@@ -363,6 +369,14 @@ class _HTTPServer(ThreadingHTTPServer):
         self.owner = owner
         super().__init__(address, handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Keep handler exceptions for stop() to raise; a client hanging up is not one."""
+        error = sys.exc_info()[1]
+        if error is not None and not isinstance(error, ConnectionError | TimeoutError):
+            logger.error("fixture server: %s", error, exc_info=error)
+            with self.owner._lock:
+                self.owner._errors.append(error)
+
 
 class _Handler(BaseHTTPRequestHandler):
     """Answers GET and HEAD from the owner's routes; everything else gets 405."""
@@ -421,17 +435,17 @@ class _Handler(BaseHTTPRequestHandler):
             body, mtime = route.body, set_at
         elif file is not None:
             body, mtime = file.read_bytes(), file.stat().st_mtime
-        elif route.status != 200:
-            body, mtime = _error_page(route.status), None
-        else:
-            body, mtime = _error_page(404), None
-            route = Route(status=404)
+        else:  # nothing behind this path: a generated error page
+            route = route if route.status != 200 else Route(status=404)
+            body, mtime, file = _error_page(route.status), None, None
 
         type_path = str(file) if file is not None and route.body is None else self.path
         if Path(_strip(type_path)).suffix.lower() in TEXT_EXTENSIONS or route.body is not None:
             body = body.replace(PLACEHOLDER, owner.base.encode("ascii"))
 
-        headers = {"Content-Type": _content_type(type_path, body)}
+        generated = route.body is None and file is None
+        content_type = "text/html; charset=utf-8" if generated else _content_type(type_path, body)
+        headers = {"Content-Type": content_type}
         etag: str | None = None
         if route.status == 200:
             etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
