@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from crawler.config import Config, SourceConfig
 from crawler.workers import ExtractionPool
 from storage.runs import record_error
+from storage.schedule import Validators
 
 logger = logging.getLogger(__name__)
 
@@ -24,11 +25,14 @@ class SourceLedger:
     """Counts and failures of one source in one run."""
 
     source: SourceConfig
+    source_id: int
     source_run_id: int
     # fetched, new, duplicates, irrelevant, errors, and `known` (links skipped, already held)
     counts: Counter[str] = field(default_factory=Counter)
     # Set when the source's own entry point (feed, listing, page) could not be read.
     failed: bool = False
+    # Validators of the source's own URLs, saved only once the whole run went through.
+    validators: dict[str, Validators] = field(default_factory=dict)
 
 
 @dataclass
@@ -37,6 +41,8 @@ class CrawlContext:
     config: Config
     ledgers: dict[str, SourceLedger]
     pool: ExtractionPool
+    # Why the spider closed: "finished" after a full pass, "shutdown" on SIGTERM/SIGINT.
+    close_reason: str | None = None
 
     def count(self, source: str, counter: str, by: int = 1) -> None:
         self.ledgers[source].counts[counter] += by

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scrapy.crawler import AsyncCrawlerProcess
+from scrapy.crawler import AsyncCrawlerProcess, AsyncCrawlerRunner
 from scrapy.settings import Settings
 from sqlalchemy import Engine
 
@@ -16,6 +16,7 @@ from crawler.spider import ArchiveSpider
 from crawler.workers import ExtractionPool, default_workers
 from storage.archive import ensure_source
 from storage.runs import finish_run, finish_source_run, start_run, start_source_run
+from storage.schedule import acquire_lease, process_owner, release_lease, save_validators
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ MIB = 1024 * 1024
 @dataclass(frozen=True)
 class SourceSummary:
     name: str
-    status: str  # ok | failed
+    status: str  # ok | failed | interrupted | busy (another process was crawling it)
     fetched: int
     new: int
     duplicates: int
@@ -33,6 +34,11 @@ class SourceSummary:
     errors: int
     known: int
     revised: int
+    unchanged: int
+
+    @classmethod
+    def busy(cls, name: str) -> SourceSummary:
+        return cls(name, "busy", 0, 0, 0, 0, 0, 0, 0, 0)
 
 
 def scrapy_settings(config: Config) -> Settings:
@@ -55,8 +61,14 @@ def scrapy_settings(config: Config) -> Settings:
             "COOKIES_ENABLED": False,
             "TELNETCONSOLE_ENABLED": False,
             "LOG_LEVEL": "WARNING",
+            "LOG_INSTALL_ROOT_HANDLER": False,  # the CLI configures logging
             "AMUR_ALLOW_PRIVATE_ADDRESSES": network.allow_private_addresses,
-            "DOWNLOADER_MIDDLEWARES": {"crawler.guard.PrivateAddressGuard": 50},
+            # Low numbers: requests pass them first, responses last (after redirects are
+            # followed and bodies decompressed).
+            "DOWNLOADER_MIDDLEWARES": {
+                "crawler.guard.PrivateAddressGuard": 50,
+                "crawler.revalidate.Revalidation": 60,
+            },
             "ITEM_PIPELINES": {
                 "crawler.pipelines.ExtractPipeline": 100,
                 "crawler.pipelines.RelevancePipeline": 200,
@@ -65,6 +77,79 @@ def scrapy_settings(config: Config) -> Settings:
             "EXTENSIONS": {"crawler.progress.Progress": 500},
         }
     )
+
+
+LEASE_SECONDS = 6 * 3600  # longer than any sane crawl; a dead holder is detected sooner
+
+
+@dataclass
+class Run:
+    """A crawl run in progress: its record, its shared context, and the sources it skipped."""
+
+    run_id: int
+    context: CrawlContext
+    busy: list[str]
+
+
+def open_run(
+    engine: Engine,
+    config: Config,
+    sources: Sequence[SourceConfig],
+    trigger: str,
+    workers: int | None,
+) -> Run:
+    """Record a new run and lease its sources; a source another process is crawling is skipped."""
+    run_id = start_run(engine, trigger)
+    owner = process_owner()
+    ledgers, busy = {}, []
+    for source in sources:
+        source_id = ensure_source(engine, source.name, source.kind, source.url)
+        if not acquire_lease(engine, source_id, owner, LEASE_SECONDS):
+            logger.warning("%s: another process is crawling it, skipped", source.name)
+            busy.append(source.name)
+            continue
+        source_run_id = start_source_run(engine, run_id, source_id)
+        ledgers[source.name] = SourceLedger(source, source_id, source_run_id)
+    pool = ExtractionPool(default_workers() if workers is None else workers)
+    context = CrawlContext(engine=engine, config=config, ledgers=ledgers, pool=pool)
+    return Run(run_id, context, busy)
+
+
+def close_run(engine: Engine, run: Run) -> list[SourceSummary]:
+    """Record each source's outcome, save validators of sources that went through, release."""
+    run.context.pool.close()
+    complete = run.context.close_reason == "finished"
+    owner = process_owner()
+    summaries = []
+    for ledger in run.context.ledgers.values():
+        counts = ledger.counts
+        if not complete:
+            source_status = "interrupted"
+        else:
+            source_status = "failed" if ledger.failed else "ok"
+        # Only a source read in full may skip its unchanged URLs next time.
+        if complete and not counts["errors"]:
+            for url, seen in ledger.validators.items():
+                save_validators(engine, url, seen)
+        finish_source_run(engine, ledger.source_run_id, source_status, dict(counts))
+        release_lease(engine, ledger.source_id, owner)
+        summaries.append(
+            SourceSummary(
+                name=ledger.source.name,
+                status=source_status,
+                fetched=counts["fetched"],
+                new=counts["new"],
+                duplicates=counts["duplicates"],
+                irrelevant=counts["irrelevant"],
+                errors=counts["errors"],
+                known=counts["known"],
+                revised=counts["revised"],
+                unchanged=counts["unchanged"],
+            )
+        )
+    summaries += [SourceSummary.busy(name) for name in run.busy]
+    finish_run(engine, run.run_id, "ok" if complete else "interrupted")
+    return summaries
 
 
 def run_crawl(
@@ -77,40 +162,38 @@ def run_crawl(
 ) -> list[SourceSummary]:
     """Crawl `sources` once and record the run; returns a summary per source.
 
-    Runs a Twisted reactor, which cannot be restarted: call it once per process.
+    Runs a Twisted reactor, which cannot be restarted: call it once per process. SIGTERM or
+    SIGINT stop it gracefully: requests in flight finish, the run is recorded as interrupted.
     """
-    run_id = start_run(engine, trigger)
-    ledgers = {}
-    for source in sources:
-        source_id = ensure_source(engine, source.name, source.kind, source.url)
-        ledgers[source.name] = SourceLedger(source, start_source_run(engine, run_id, source_id))
-    pool = ExtractionPool(default_workers() if workers is None else workers)
-    context = CrawlContext(engine=engine, config=config, ledgers=ledgers, pool=pool)
-    status = "failed"
+    run = open_run(engine, config, sources, trigger, workers)
     try:
-        process = AsyncCrawlerProcess(scrapy_settings(config), install_root_handler=False)
-        process.crawl(ArchiveSpider, context=context)
-        process.start()
-        status = "ok"
+        if run.context.ledgers:
+            process = AsyncCrawlerProcess(scrapy_settings(config))
+            process.crawl(ArchiveSpider, context=run.context)
+            process.start()
+        else:
+            run.context.close_reason = "finished"
     finally:
-        pool.close()
-        summaries = []
-        for ledger in ledgers.values():
-            source_status = "failed" if ledger.failed else "ok"
-            finish_source_run(engine, ledger.source_run_id, source_status, dict(ledger.counts))
-            counts = ledger.counts
-            summaries.append(
-                SourceSummary(
-                    name=ledger.source.name,
-                    status=source_status,
-                    fetched=counts["fetched"],
-                    new=counts["new"],
-                    duplicates=counts["duplicates"],
-                    irrelevant=counts["irrelevant"],
-                    errors=counts["errors"],
-                    known=counts["known"],
-                    revised=counts["revised"],
-                )
-            )
-        finish_run(engine, run_id, status)
+        summaries = close_run(engine, run)
+    return summaries
+
+
+async def run_crawl_async(
+    runner: AsyncCrawlerRunner,
+    engine: Engine,
+    config: Config,
+    sources: Sequence[SourceConfig],
+    *,
+    trigger: str = "serve",
+    workers: int | None = 0,
+) -> list[SourceSummary]:
+    """The same pass inside a reactor that is already running (one runner, many crawls)."""
+    run = open_run(engine, config, sources, trigger, workers)
+    try:
+        if run.context.ledgers:
+            await runner.crawl(ArchiveSpider, context=run.context)
+        else:
+            run.context.close_reason = "finished"
+    finally:
+        summaries = close_run(engine, run)
     return summaries

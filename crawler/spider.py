@@ -71,14 +71,34 @@ class ArchiveSpider(scrapy.Spider):
                 yield request
 
     def entry_request(self, source: SourceConfig, callback: Any) -> scrapy.Request:
-        """The request for a source's own URL; its failure fails the source's run."""
+        """The request for a source's own URL; its failure fails the source's run.
+
+        It is revalidated (`crawler.revalidate`): callbacks start with `unchanged()`.
+        """
         return scrapy.Request(
             source.url,
             callback=callback,
             errback=self.entry_failed,
-            meta={"source": source.name},
+            meta={"source": source.name, "revalidate": True},
             dont_filter=True,
         )
+
+    def unchanged(self, response: Response) -> bool:
+        """Whether a source's own URL is as it was (a 304 or the same body): nothing to do.
+
+        Otherwise its validators are kept, to be saved when the run has gone through.
+        """
+        source = response.meta["source"]
+        if response.meta.get("unchanged"):
+            self.context.count(source, "unchanged")
+            return True
+        if response.meta.get("validators") is not None:
+            key = response.meta["revalidate_key"]
+            self.context.ledgers[source].validators[key] = response.meta["validators"]
+        return False
+
+    def closed(self, reason: str) -> None:
+        self.context.close_reason = reason
 
     def article_request(
         self, source: SourceConfig, url: str, hints: dict[str, str] | None = None
@@ -97,6 +117,8 @@ class ArchiveSpider(scrapy.Spider):
     def parse_page(self, response: Response) -> PageItem | None:
         """Hand a fetched page to the item pipelines."""
         source = response.meta["source"]
+        if response.meta.get("revalidate") and self.unchanged(response):
+            return None
         self.context.count(source, "fetched")
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         if not isinstance(response, TextResponse):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import feedparser
@@ -12,6 +12,8 @@ import scrapy
 from scrapy.http import Response
 
 from crawler.kinds.base import SourceKind
+from storage.archive import now
+from storage.schedule import set_not_before
 
 
 def _iso(parsed: time.struct_time | None) -> str | None:
@@ -36,6 +38,8 @@ class FeedKind(SourceKind):
         yield self.spider.entry_request(self.source, self.parse)
 
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
+        if self.spider.unchanged(response):
+            return
         context = self.spider.context
         headers = {"content-type": response.headers.get("Content-Type", b"").decode("latin-1")}
         parsed = feedparser.parse(response.body, response_headers=headers)
@@ -58,6 +62,10 @@ class FeedKind(SourceKind):
                 "feed",
                 f"malformed feed, read what could be read: {parsed.bozo_exception}",
             )
+        ttl = str(parsed.feed.get("ttl", "")).strip()
+        if ttl.isdigit():  # RSS <ttl>: minutes the feed may be cached; a floor on the interval
+            ledger = context.ledgers[self.source.name]
+            set_not_before(context.engine, ledger.source_id, now() + timedelta(minutes=int(ttl)))
         for entry in parsed.entries:
             link = entry.get("link") or (
                 entry.get("id") if str(entry.get("id", "")).startswith("http") else None

@@ -33,6 +33,8 @@ class ForumKind(SourceKind):
     def parse(self, response: Response) -> Iterator[scrapy.Request | PageItem]:
         context, page = self.spider.context, response.meta.get("page", 1)
         first = page == 1
+        if first and self.spider.unchanged(response):
+            return
         if not isinstance(response, TextResponse):
             context.error(self.source.name, response.url, "forum", "not an HTML page", fatal=first)
             return

@@ -15,6 +15,8 @@ class ListingKind(SourceKind):
         yield self.spider.entry_request(self.source, self.parse)
 
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
+        if self.spider.unchanged(response):
+            return
         context = self.spider.context
         if not isinstance(response, TextResponse):
             context.error(self.source.name, response.url, "listing", "not an HTML page", fatal=True)

@@ -1,0 +1,130 @@
+"""Per-source leases and waits, and the HTTP validators of revalidated URLs.
+
+A lease is taken in one UPDATE that only succeeds when the lease is free, expired, already
+ours, or held by a process on this host that no longer exists; so `amur crawl` from cron and
+`amur serve` never run the same source at once, and a `kill -9` leaves nothing stuck.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, or_, select, update
+from sqlalchemy.orm import Session
+
+from storage.archive import now
+from storage.dedup import insert_ignore
+from storage.models import HttpValidator, SourceState
+
+
+def process_owner() -> str:
+    """This process's name as a lease holder."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _dead_owners_here(session: Session) -> list[str]:
+    """Lease holders on this host whose process is gone."""
+    host = socket.gethostname()
+    dead = []
+    for owner in session.scalars(
+        select(SourceState.lease_owner).where(SourceState.lease_owner.like(f"{host}:%"))
+    ):
+        pid = owner.rpartition(":")[2] if owner else ""
+        if pid.isdigit() and not _alive(int(pid)):
+            dead.append(owner)
+    return dead
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def acquire_lease(engine: Engine, source_id: int, owner: str, seconds: float) -> bool:
+    """Take the source's lease for `seconds`; False when another live process holds it."""
+    with Session(engine) as session, session.begin():
+        insert_ignore(session, SourceState.__table__, [{"source_id": source_id}])
+        current = now()
+        free = or_(
+            SourceState.lease_owner.is_(None),
+            SourceState.lease_until < current,
+            SourceState.lease_owner == owner,
+            SourceState.lease_owner.in_(_dead_owners_here(session)),
+        )
+        result = session.execute(
+            update(SourceState)
+            .where(SourceState.source_id == source_id, free)
+            .values(lease_owner=owner, lease_until=current + timedelta(seconds=seconds))
+        )
+        return result.rowcount == 1
+
+
+def release_lease(engine: Engine, source_id: int, owner: str) -> None:
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(SourceState)
+            .where(SourceState.source_id == source_id, SourceState.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+
+
+def set_not_before(engine: Engine, source_id: int, when: datetime | None) -> None:
+    """Record the earliest next run the source asked for (None clears it)."""
+    with Session(engine) as session, session.begin():
+        insert_ignore(session, SourceState.__table__, [{"source_id": source_id}])
+        session.execute(
+            update(SourceState).where(SourceState.source_id == source_id).values(not_before=when)
+        )
+
+
+def set_next_run(engine: Engine, source_id: int, when: datetime | None) -> None:
+    """Record when the service will next run the source, for `amur status`."""
+    with Session(engine) as session, session.begin():
+        insert_ignore(session, SourceState.__table__, [{"source_id": source_id}])
+        session.execute(
+            update(SourceState).where(SourceState.source_id == source_id).values(next_run=when)
+        )
+
+
+def source_state(engine: Engine, source_id: int) -> SourceState | None:
+    with Session(engine, expire_on_commit=False) as session:
+        return session.get(SourceState, source_id)
+
+
+@dataclass(frozen=True)
+class Validators:
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+
+
+def validators(engine: Engine, url: str) -> Validators | None:
+    """What was last seen at `url`, if it was revalidated before."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(HttpValidator.etag, HttpValidator.last_modified, HttpValidator.body_hash).where(
+                HttpValidator.url == url
+            )
+        ).first()
+    return Validators(*row) if row else None
+
+
+def save_validators(engine: Engine, url: str, seen: Validators) -> None:
+    """Remember a URL's validators once its content has been fully processed."""
+    with Session(engine) as session, session.begin():
+        values = {
+            "etag": seen.etag,
+            "last_modified": seen.last_modified,
+            "body_hash": seen.body_hash,
+            "checked": now(),
+        }
+        insert_ignore(session, HttpValidator.__table__, [{"url": url, **values}])
+        session.execute(update(HttpValidator).where(HttpValidator.url == url).values(**values))
