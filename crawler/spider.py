@@ -117,8 +117,10 @@ class ArchiveSpider(scrapy.Spider):
     def parse_page(self, response: Response) -> PageItem | None:
         """Hand a fetched page to the item pipelines."""
         source = response.meta["source"]
-        if response.meta.get("revalidate") and self.unchanged(response):
-            return None
+        if response.meta.get("revalidate"):  # a `page` source's own URL
+            if self.unchanged(response):
+                return None
+            self.context.count(source, "found")
         self.context.count(source, "fetched")
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         if not isinstance(response, TextResponse):

@@ -67,6 +67,20 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
+def _log_to_stderr(level: int) -> None:
+    """One stderr handler whose level holds even after Scrapy resets the root logger's."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    for handler in root.handlers:
+        handler.setLevel(level)
+    root.setLevel(level)
+    # Alembic narrates every plugin it loads at INFO; only its warnings matter here.
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
+
+
 class AmurGroup(click.Group):
     """Turns amur's exceptions into messages and exit codes, in one place."""
 
@@ -100,9 +114,7 @@ def main(ctx: click.Context, config_path: Path, verbose: int) -> None:
     Example: amur --config config.yaml crawl
     """
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _log_to_stderr(level)
     ctx.obj = App(config_path)
 
 
@@ -127,11 +139,13 @@ def init(app: App) -> None:
     default=None,
     help="Extraction worker processes (default: one per core; 0 extracts inline).",
 )
+@click.option("--trigger", type=click.Choice(["crawl", "serve"]), default="crawl", hidden=True)
 @pass_app
-def crawl(app: App, sources: tuple[str, ...], workers: int | None) -> None:
+def crawl(app: App, sources: tuple[str, ...], workers: int | None, trigger: str) -> None:
     """One pass over all enabled sources (or the named ones), then exit.
 
-    Prints a summary per source. Exits 1 when every source failed.
+    Prints a summary per source. A source that another amur process is crawling at that
+    moment is skipped (status `busy`). Exits 1 when every source failed.
 
     Example: amur crawl telegraph atlantic-council
     """
@@ -148,7 +162,7 @@ def crawl(app: App, sources: tuple[str, ...], workers: int | None) -> None:
     if not selected:
         click.echo("no enabled sources to crawl", err=True)
         return
-    summaries = run_crawl(app.engine, config, selected, workers=workers)
+    summaries = run_crawl(app.engine, config, selected, workers=workers, trigger=trigger)
     headers = ("source", "status", "fetched", "new", "duplicates", "not relevant", "errors")
     rows = [
         (s.name, s.status, s.fetched, s.new, s.duplicates, s.irrelevant, s.errors)
@@ -262,50 +276,70 @@ def extract(paths: tuple[Path, ...], fmt: str, url: str | None) -> None:
 def status(app: App) -> None:
     """Per source: last run, outcome, items found, consecutive failures, next run.
 
+    The next run is the one `amur serve` scheduled; without a running service it is when
+    the source would next be due. An alarm line follows for a source that used to list items
+    and has listed none for several runs.
+
     Example: amur status
     """
     from storage.runs import source_statuses
 
     known = {status.name: status for status in source_statuses(app.engine)}
-    rows = []
+    rows, alarms = [], []
     for source in app.config.sources:
         state = known.get(source.name)
         last = state.last_run if state else None
         if not source.enabled:
             next_run = "disabled"
+        elif state and state.next_run:
+            next_run = _local(state.next_run)
         elif source.cron:
             next_run = f"cron {source.cron}"
         elif last is None:
             next_run = "due"
         else:
-            next_run = (
-                (last + timedelta(seconds=source.interval_seconds))
-                .astimezone()
-                .strftime("%Y-%m-%d %H:%M")
-            )
+            next_run = _local(last + timedelta(seconds=source.interval_seconds))
+        if state and state.alarm:
+            alarms.append(f"ALARM {source.name}: {state.alarm}")
         rows.append(
             (
                 source.name,
                 source.kind,
-                last.astimezone().strftime("%Y-%m-%d %H:%M") if last else "never",
+                _local(last) if last else "never",
                 state.outcome if state and state.outcome else "-",
-                f"{state.fetched}/{state.new}" if state else "-",
+                f"{state.found}/{state.new}" if state else "-",
                 state.consecutive_failures if state else 0,
                 next_run,
                 (state.last_error or "")[:60] if state else "",
             )
         )
     headers = (
-        "source",
-        "kind",
-        "last run",
-        "outcome",
-        "fetched/new",
-        "failures",
-        "next run",
-        "last error",
-    )
+        "source", "kind", "last run", "outcome", "found/new", "failures", "next run", "last error"
+    )  # fmt: skip
     click.echo(table(headers, rows))
+    for alarm in alarms:
+        click.echo(alarm)
+
+
+def _local(when: datetime) -> str:
+    return when.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+@main.command()
+@pass_app
+def serve(app: App) -> None:
+    """The background service: every enabled source on its schedule until SIGTERM/SIGINT.
+
+    On a signal it starts no new crawl, lets running ones finish their pages in flight (or
+    roll back), and exits 0. See README, "Running it as a service".
+
+    Example: amur --config /etc/amur/config.yaml serve
+    """
+    from scheduler.service import serve as run_service
+
+    # The service's own lines (one per run) are the point of its log: INFO at least.
+    _log_to_stderr(min(logging.getLogger().getEffectiveLevel(), logging.INFO))
+    run_service(app.config_path, app.config, app.engine)
 
 
 @main.command()

@@ -9,9 +9,11 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.archive import now
-from storage.models import CrawlRun, Document, FetchError, Source, SourceRun
+from storage.models import CrawlRun, Document, FetchError, Source, SourceRun, SourceState
 
-COUNTERS = ("fetched", "new", "duplicates", "irrelevant", "errors")
+COUNTERS = ("fetched", "new", "duplicates", "irrelevant", "errors", "found", "unchanged")
+# Runs in a row that found nothing, after runs that did, before `status` raises the alarm.
+QUIET_RUNS = 3
 
 
 @dataclass(frozen=True)
@@ -23,10 +25,14 @@ class SourceStatus:
     last_run: datetime | None
     outcome: str | None
     fetched: int
+    found: int
     new: int
     errors: int
     consecutive_failures: int
     last_error: str | None
+    next_run: datetime | None
+    # Set when the source used to list items and has listed none for QUIET_RUNS runs.
+    alarm: str | None
 
 
 def start_run(engine: Engine, trigger: str) -> int:
@@ -116,6 +122,7 @@ def source_statuses(engine: Engine) -> list[SourceStatus]:
                     break
                 failures += 1
             last = runs[0] if runs else None
+            state = session.get(SourceState, source.id)
             last_error = None
             if last is not None:
                 last_error = session.scalar(
@@ -131,13 +138,34 @@ def source_statuses(engine: Engine) -> list[SourceStatus]:
                     last_run=last.finished if last else None,
                     outcome=last.status if last else None,
                     fetched=last.fetched if last else 0,
+                    found=last.found if last else 0,
                     new=last.new if last else 0,
                     errors=last.errors if last else 0,
                     consecutive_failures=failures,
                     last_error=last_error,
+                    next_run=state.next_run if state else None,
+                    alarm=_alarm(runs),
                 )
             )
     return statuses
+
+
+def _alarm(runs: list[SourceRun]) -> str | None:
+    """A warning when the latest read runs found nothing but earlier ones found items.
+
+    Runs whose URL was unchanged (a 304) say nothing either way and are passed over.
+    """
+    read = [run for run in runs if not run.unchanged and run.status == "ok"]
+    recent, earlier = read[:QUIET_RUNS], read[QUIET_RUNS:]
+    if len(recent) < QUIET_RUNS or any(run.found for run in recent):
+        return None
+    before = max((run.found for run in earlier), default=0)
+    if not before:
+        return None
+    return (
+        f"no items in the last {QUIET_RUNS} runs (it used to list {before}): "
+        "has the page layout changed?"
+    )
 
 
 def document_count(engine: Engine) -> int:

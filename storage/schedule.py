@@ -16,7 +16,7 @@ from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.archive import now
-from storage.dedup import insert_ignore
+from storage.database import insert_ignore
 from storage.models import HttpValidator, SourceState
 
 
@@ -39,13 +39,19 @@ def _dead_owners_here(session: Session) -> list[str]:
 
 
 def _alive(pid: int) -> bool:
+    """Whether a process runs; a zombie (killed, not yet reaped by its parent) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            state = stat.read().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc to ask: trust the signal test
+    return state not in ("Z", "X")
 
 
 def acquire_lease(engine: Engine, source_id: int, owner: str, seconds: float) -> bool:

@@ -66,6 +66,7 @@ class FeedKind(SourceKind):
         if ttl.isdigit():  # RSS <ttl>: minutes the feed may be cached; a floor on the interval
             ledger = context.ledgers[self.source.name]
             set_not_before(context.engine, ledger.source_id, now() + timedelta(minutes=int(ttl)))
+        context.count(self.source.name, "found", len(parsed.entries))
         for entry in parsed.entries:
             link = entry.get("link") or (
                 entry.get("id") if str(entry.get("id", "")).startswith("http") else None

@@ -49,6 +49,7 @@ class ForumKind(SourceKind):
             # An error page served with status 200 must not read as a thread without posts.
             context.error(self.source.name, response.url, "forum", str(err), fatal=first)
             return
+        context.count(self.source.name, "found", len(thread.posts))
         yield from self.posts(thread, first)
         if thread.next_page and page < MAX_PAGES:
             yield scrapy.Request(

@@ -31,6 +31,7 @@ class ListingKind(SourceKind):
                 url = response.urljoin(href.strip())
                 if url.startswith(("http://", "https://")):
                     links.setdefault(url)
+        context.count(self.source.name, "found", len(links))
         if not links:
             context.error(
                 self.source.name,

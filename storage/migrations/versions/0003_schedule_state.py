@@ -1,4 +1,4 @@
-"""schedule state: per-source leases and waits, HTTP validators
+"""schedule state: per-source leases and waits, HTTP validators, items found per run
 
 Revision ID: 0003
 Revises: 0002
@@ -16,6 +16,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("source_runs") as batch:
+        # Items the source listed (feed entries, listing links, posts), and whether its own
+        # URL was unchanged: together they tell a quiet source from a broken one.
+        batch.add_column(sa.Column("found", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("unchanged", sa.Integer(), nullable=False, server_default="0"))
     op.create_table(
         "source_state",
         sa.Column("source_id", sa.Integer(), autoincrement=False, nullable=False),
@@ -45,3 +50,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("http_validators")
     op.drop_table("source_state")
+    with op.batch_alter_table("source_runs") as batch:
+        batch.drop_column("unchanged")
+        batch.drop_column("found")

@@ -1,0 +1,147 @@
+"""`amur serve` end to end: a 3-second schedule against a loopback feed, signals, restarts."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.amur_cli import AMUR, write_config
+from tests.fixture_server import FIXTURES, FixtureServer
+
+FEED = "/telegraph/rss.xml"
+# The fixture feed's <ttl>15</ttl> would rightly hold the next run back 15 minutes.
+FEED_BODY = (
+    (FIXTURES / "telegraph" / "rss.xml").read_text(encoding="utf-8").replace("<ttl>15</ttl>", "")
+)
+NEW_ENTRY = """<item><title>Russia's arms sales to China are drying up</title>
+<link>{base}/thinktank/2025/russian-arms-sales-china-decline.html</link>
+<pubDate>Wed, 24 Dec 2025 08:00:00 GMT</pubDate><guid>new-1</guid></item>"""
+
+
+def query(folder: Path, sql: str) -> list[Any]:
+    engine = create_engine(f"sqlite:///{folder / 'amur.db'}")
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(sql)).all())
+    finally:
+        engine.dispose()
+
+
+def wait_for(check: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def start(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as stream:
+        return subprocess.Popen([*AMUR, "--config", str(config), "serve"], stderr=stream)
+
+
+def finished_runs(folder: Path) -> list[Any]:
+    return query(
+        folder,
+        "SELECT r.id, r.status, r.started, r.unchanged, r.found FROM source_runs r "
+        "JOIN sources s ON s.id = r.source_id WHERE s.name = 'news' AND r.status != 'running' "
+        "ORDER BY r.id",
+    )
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[tuple[FixtureServer, Path, Path]]:
+    with FixtureServer(FIXTURES) as server:
+        config = write_config(
+            tmp_path,
+            server.base,
+            [{"name": "news", "kind": "feed", "url": "{{BASE}}" + FEED, "every": "3s"}],
+        )
+        assert subprocess.run([*AMUR, "--config", str(config), "init"], check=False).returncode == 0
+        server.set(FEED, FEED_BODY)
+        yield server, config, tmp_path
+
+
+def test_serve_picks_up_new_entries_revalidates_and_stops_cleanly(
+    service: tuple[FixtureServer, Path, Path],
+) -> None:
+    server, config, folder = service
+    log = folder / "serve.log"
+    process = start(config, log)
+    try:
+        assert wait_for(lambda: len(finished_runs(folder)) >= 2, 40), log.read_text()
+        documents = len(query(folder, "SELECT id FROM documents"))
+        # Unchanged since: answered 304 with the validators of the first fetch, nothing read.
+        revalidated = [r for r in server.requests_for(FEED) if r.headers.get("If-None-Match")]
+        assert revalidated
+        assert finished_runs(folder)[-1][3] == 1  # unchanged
+        # A new entry appears in the feed: it is in the archive within a few seconds.
+        entry = NEW_ENTRY.format(base=server.base)
+        server.set(FEED, FEED_BODY.replace("<item>", entry + "<item>", 1))
+        added = "SELECT id FROM documents WHERE url LIKE '%russian-arms-sales-china-decline%'"
+        assert wait_for(lambda: bool(query(folder, added)), 20), log.read_text()
+        assert len(query(folder, "SELECT id FROM documents")) == documents + 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=20)
+    assert code == 0, log.read_text()
+    assert query(folder, "PRAGMA integrity_check") == [("ok",)]
+    assert query(folder, "SELECT id FROM source_runs WHERE status = 'running'") == []
+    assert query(folder, "SELECT source_id FROM source_state WHERE lease_owner IS NOT NULL") == []
+    assert '"event": "run"' in log.read_text()
+
+
+def test_restart_neither_forgets_nor_bursts(service: tuple[FixtureServer, Path, Path]) -> None:
+    _server, config, folder = service
+    log = folder / "serve.log"
+    process = start(config, log)
+    try:
+        assert wait_for(lambda: len(finished_runs(folder)) >= 1, 30), log.read_text()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    before = len(finished_runs(folder))
+    time.sleep(7)  # two intervals pass while the service is down
+    restarted = time.monotonic()
+    process = start(config, log)
+    try:
+        assert wait_for(lambda: len(finished_runs(folder)) > before, 20), log.read_text()
+        first_after = time.monotonic() - restarted
+        time.sleep(1.0)
+        # The missed runs are coalesced into one, not fired as a burst.
+        assert len(finished_runs(folder)) == before + 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    assert first_after < 15
+
+
+def test_kill_9_leaves_nothing_stuck(service: tuple[FixtureServer, Path, Path]) -> None:
+    server, config, folder = service
+    server.set(FEED, FEED_BODY, delay=3)  # a crawl is in flight when killed
+    log = folder / "serve.log"
+    process = start(config, log)
+    assert wait_for(lambda: bool(query(folder, "SELECT id FROM crawl_runs")), 30), log.read_text()
+    time.sleep(1.0)
+    process.kill()
+    process.wait()
+    # The crawl child outlives its parent: kill it too, as systemd kills the whole group.
+    subprocess.run(["pkill", "-9", "-f", f"{config}"], check=False)
+    server.set(FEED, FEED_BODY)
+    result = subprocess.run(
+        [*AMUR, "--config", str(config), "crawl"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "busy" not in result.stdout
+    assert query(folder, "PRAGMA integrity_check") == [("ok",)]
+    statuses = {row[0] for row in query(folder, "SELECT status FROM crawl_runs")}
+    assert "running" not in statuses
+    assert "interrupted" in statuses
