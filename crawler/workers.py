@@ -38,15 +38,20 @@ class ExtractionPool:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._executor: Executor | None = None
-        if workers > 0:
+
+    def _pool(self) -> Executor:
+        # Started on the first page, not before: a run that finds everything unchanged (the
+        # usual case for the service) pays nothing for worker processes.
+        if self._executor is None:
             self._executor = ProcessPoolExecutor(
-                max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
             )
+        return self._executor
 
     async def extract(self, body: bytes, content_type: str | None, url: str | None) -> Extracted:
-        if self._executor is None:
+        if self.workers == 0:
             return extract_body(body, content_type, url)
-        future: Future[Extracted] = self._executor.submit(extract_body, body, content_type, url)
+        future: Future[Extracted] = self._pool().submit(extract_body, body, content_type, url)
         return await asyncio.wrap_future(future)
 
     def close(self) -> None:

@@ -227,6 +227,49 @@ def export(
     logger.info("exported %d documents", count)
 
 
+@main.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--source", default="import", show_default=True, help="Source name to file them under."
+)
+@pass_app
+def import_(app: App, file: Path, source: str) -> None:
+    """Bulk-load documents from JSON Lines (the export's fields; at least url, title, text).
+
+    Each document is classified exactly like a crawled one: relevance, then dedup against
+    everything stored before it. Bad lines are reported with their number and skipped; exits 1
+    if there were any.
+
+    Example: amur import my-collection.jsonl
+    """
+    from crawler.importer import ImportSummary, import_file
+
+    with file.open(encoding="utf-8") as lines:
+        total = sum(1 for _ in lines)
+    show = sys.stderr.isatty()
+
+    def progress(line: int, summary: ImportSummary) -> None:
+        if show and (line % 50 == 0 or line == total):
+            counts = summary.counts
+            click.echo(
+                f"\r\033[Kimporting {line}/{total}: {counts['new']} new, "
+                f"{counts['duplicates']} duplicates, {counts['errors']} errors",
+                err=True,
+                nl=line == total,
+            )
+
+    summary = import_file(app.engine, app.config.relevance, file, source, progress)
+    for problem in summary.problems:
+        click.echo(f"amur: {problem}", err=True)
+    counts = summary.counts
+    headers = ("read", "new", "duplicates", "not relevant", "unchanged", "revised", "errors")
+    row = (counts["read"], counts["new"], counts["duplicates"], counts["irrelevant"],
+           counts["unchanged"], counts["revised"], counts["errors"])  # fmt: skip
+    click.echo(table(headers, [row]))
+    if summary.problems:
+        raise click.exceptions.Exit(1)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(

@@ -12,8 +12,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from storage.fingerprints import text_hash
-from storage.models import Document, DocumentUrl, Match, Revision, Source
+from storage import dedup, shingles
+from storage.dedup import Relation
+from storage.models import Document, DocumentUrl, Revision, Source
 from storage.urls import normalize
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,8 @@ class Outcome(StrEnum):
     """What storing a fetched document did to the archive."""
 
     NEW = "new"  # a new document that is not a duplicate of anything stored
-    DUPLICATE = "duplicate"  # a new document, but not new: identical to one stored before
+    # Stored, but not new: identical, a near duplicate or an excerpt of one stored before.
+    DUPLICATE = "duplicate"
     UNCHANGED = "unchanged"  # already stored with this text
     REVISED = "revised"  # already stored; its text changed, a revision was added
 
@@ -51,9 +53,12 @@ class DocumentIn:
 
 @dataclass(frozen=True)
 class Stored:
+    """What `store_document` did; `relations` are those dedup found for a new or revised text."""
+
     id: int
     outcome: Outcome
     relevant: bool
+    relations: tuple[Relation, ...] = ()
 
 
 def now() -> datetime:
@@ -91,14 +96,6 @@ def _insert_ignore(session: Session, table, rows: list[dict]) -> None:  # type: 
     session.execute(insert(table).values(rows).on_conflict_do_nothing())
 
 
-def _link_identical(session: Session, document_id: int, other_id: int) -> None:
-    rows = [
-        {"document_id": document_id, "other_id": other_id, "relation": "identical", "score": 1.0},
-        {"document_id": other_id, "other_id": document_id, "relation": "identical", "score": 1.0},
-    ]
-    _insert_ignore(session, Match.__table__, rows)
-
-
 def _add_aliases(session: Session, document_id: int, urls: set[str]) -> None:
     _insert_ignore(
         session, DocumentUrl.__table__, [{"url": u, "document_id": document_id} for u in urls]
@@ -106,10 +103,14 @@ def _add_aliases(session: Session, document_id: int, urls: set[str]) -> None:
 
 
 def store_document(engine: Engine, doc: DocumentIn) -> Stored:
-    """Store `doc`: a new document, a revision of a known one, or nothing when unchanged."""
+    """Store `doc`: a new document, a revision of a known one, or nothing when unchanged.
+
+    A new or changed text is classified by `storage.dedup` in the same transaction.
+    """
     key = normalize(doc.url)
     urls = {key, *(normalize(alias) for alias in doc.aliases)}
-    digest = text_hash(doc.text)
+    normalized = shingles.normalize(doc.text)
+    digest = shingles.text_digest(normalized)
     with Session(engine) as session, session.begin():
         source_id = session.scalar(select(Source.id).where(Source.name == doc.source))
         if source_id is None:
@@ -118,10 +119,7 @@ def store_document(engine: Engine, doc: DocumentIn) -> Stored:
             select(DocumentUrl.document_id).where(DocumentUrl.url.in_(urls)).limit(1)
         )
         if existing_id is not None:
-            return _update_existing(session, existing_id, doc, digest, urls)
-        identical_id = session.scalar(
-            select(Document.id).where(Document.text_hash == digest).order_by(Document.id).limit(1)
-        )
+            return _update_existing(session, existing_id, doc, normalized, digest, urls)
         document = Document(
             url=key,
             source_id=source_id,
@@ -135,7 +133,7 @@ def store_document(engine: Engine, doc: DocumentIn) -> Stored:
             fetched=doc.fetched,
             text=doc.text,
             text_hash=digest,
-            is_new=identical_id is None,
+            is_new=True,
             relevant=doc.relevant,
             review="unreviewed",
         )
@@ -152,14 +150,22 @@ def store_document(engine: Engine, doc: DocumentIn) -> Stored:
             )
         )
         _add_aliases(session, document.id, urls)
-        if identical_id is not None:
-            _link_identical(session, document.id, identical_id)
-            return Stored(document.id, Outcome.DUPLICATE, doc.relevant)
-        return Stored(document.id, Outcome.NEW, doc.relevant)
+        relations = dedup.classify(
+            session, document.id, shingles.profile_normalized(normalized), digest
+        )
+        if dedup.is_new(document.id, relations):
+            return Stored(document.id, Outcome.NEW, doc.relevant, relations)
+        document.is_new = False
+        return Stored(document.id, Outcome.DUPLICATE, doc.relevant, relations)
 
 
 def _update_existing(
-    session: Session, document_id: int, doc: DocumentIn, digest: str, urls: set[str]
+    session: Session,
+    document_id: int,
+    doc: DocumentIn,
+    normalized: str,
+    digest: str,
+    urls: set[str],
 ) -> Stored:
     document = session.get_one(Document, document_id)
     _add_aliases(session, document_id, urls)
@@ -198,7 +204,10 @@ def _update_existing(
             relevant=doc.relevant,
         )
     )
-    return Stored(document_id, Outcome.REVISED, doc.relevant)
+    relations = dedup.reclassify(
+        session, document_id, shingles.profile_normalized(normalized), digest
+    )
+    return Stored(document_id, Outcome.REVISED, doc.relevant, relations)
 
 
 def set_review(engine: Engine, ids: list[int], decision: str) -> int:

@@ -1,7 +1,7 @@
 """Every table of the archive, in one place; each change to them is an Alembic migration.
 
-The dedup engine adds its own fingerprint tables in a later migration; ``matches`` already has
-the shape it needs (one row per direction, a relation and a score).
+The dedup engine's index (``fingerprints``) came with migration 0002;
+``matches`` holds what it finds (one row per direction, a relation and a score).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -159,6 +160,8 @@ class SourceRun(Base):
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     irrelevant: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
+    found: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (UniqueConstraint("run_id", "source_id"),)
 
@@ -175,3 +178,55 @@ class FetchError(Base):
     kind: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Fingerprint(Base):
+    """A winnowed shingle hash of a document's current text (`storage.shingles`): dedup's index.
+
+    Keyed by hash first, so candidate lookup is an index range per hash; without a rowid on
+    SQLite the table is that index. A hash stops gaining rows once ``storage.dedup.MAX_DF``
+    documents hold it (boilerplate, stock phrases): that is how dedup knows it is common.
+    """
+
+    __tablename__ = "fingerprints"
+    hash: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+        index=True,
+    )
+    # Token index where the hash was first picked: lets a reader locate the shared passage.
+    position: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class SourceState(Base):
+    """A source's schedule between runs: the lease that keeps two crawls off it, and waits.
+
+    A lease names its holder (`host:pid`), so a process that finds the holder dead on its own
+    host takes the lease over at once instead of waiting for it to expire.
+    """
+
+    __tablename__ = "source_state"
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The earliest next run the source itself asked for (Cache-Control max-age, Retry-After,
+    # a feed's TTL): a lower bound on the schedule, never a reason to run sooner.
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_run: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class HttpValidator(Base):
+    """What was last seen at a revalidated URL, for conditional requests and body comparison."""
+
+    __tablename__ = "http_validators"
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    body_hash: Mapped[str | None] = mapped_column(String(64))
+    checked: Mapped[datetime] = mapped_column(UTCDateTime())
