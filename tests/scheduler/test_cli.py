@@ -128,3 +128,26 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme() -> None:
         assert result.exit_code == 0
         assert "Example: amur" in result.output, name
         assert f"`amur {name}" in readme, name
+
+
+def test_extract_saved_files(tmp_path: Path) -> None:
+    page = (
+        REPO / "tests/fixtures/telegraph/world-news/2025/12/23/china-russia-trade-backfiring.html"
+    )
+    big5 = REPO / "tests/fixtures/page/gbk/china-russia-big5.html"
+    junk = tmp_path / "junk.html"
+    junk.write_bytes(bytes(range(256)) * 16)
+    result = CliRunner().invoke(main, ["extract", str(page), str(big5), str(junk)])
+    assert result.exit_code == 1
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["input"] for r in records] == [str(page), str(big5), str(junk)]
+    assert set(records[0]) == {"input", "title", "author", "published", "language", "text"}
+    assert records[0]["author"] == "Melissa Lawford"
+    assert records[0]["published"].startswith("2025-12-23")
+    assert records[1]["language"] == "zh"
+    assert "中國與俄羅斯" in records[1]["text"]
+    assert records[2]["text"] is None
+    assert records[2]["error"]
+    text = CliRunner().invoke(main, ["extract", "--format", "text", str(page)])
+    assert text.exit_code == 0
+    assert text.stdout.startswith(f"==> {page} <==\n# ")
