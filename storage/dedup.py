@@ -30,6 +30,12 @@ tests/fixtures/dedup (the coverage table is in its README):
   The longest press-agency sentence shared by two reports in the set is 43 words and the Xinhua
   dateline 25 word-equivalents; the shortest genuine shared passage is 102 words.
 - ``MIN_CONTAINED`` 40 units: below 20 shared words only an exact copy is related at all.
+
+Known limits, accepted for bounded cost: once more than ``MAX_DF`` (50) indexed texts carry a
+passage, later copies of it are no longer found through it (an article reposted with changes
+more than 50 times stops being linked); until then a boilerplate block of 60 words or more
+links the first pages of a site as ``overlaps``. Exact copies link to the earliest original
+only, and at most ``MAX_CANDIDATES`` related documents are linked per text.
 """
 
 from __future__ import annotations
