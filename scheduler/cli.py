@@ -24,6 +24,7 @@ from crawler.config import Config, load_config
 from crawler.exceptions import AmurError, ConfigError, ExtractionError
 from scheduler.formats import WRITERS, table
 from storage.archive import set_review
+from storage.passages import shared_passages
 from storage.queries import (
     REVIEW_STATES,
     Filters,
@@ -439,9 +440,12 @@ def show(app: App, document_id: int) -> None:
     ):
         click.echo(f"{key + ':':11} {'' if record[key] is None else record[key]}")
     for match in record["matches"]:
-        click.echo(
-            f"{'match:':11} {match['relation']} #{match['id']} {match['score']:.2f} {match['url']}"
-        )
+        relation, other_id, score = match["relation"], match["id"], match["score"]
+        click.echo(f"{'match:':11} {relation} #{other_id} {score:.2f} {match['url']}")
+        other = get_record(app.engine, other_id)
+        if other is not None:
+            for passage in shared_passages(record["text"], other["text"]):
+                click.echo(f"{'':11}   “{passage}”")
     click.echo("\n" + record["text"])
     revisions = revision_texts(app.engine, document_id)
     if len(revisions) > 1:

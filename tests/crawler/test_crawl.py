@@ -178,3 +178,18 @@ def test_second_crawl_of_unchanged_sites_adds_nothing(archive: Archive) -> None:
     # Articles already held are not even fetched again: only feeds, listings, pages, robots.txt.
     article_paths = [p for p in archive.recrawl_requests if "/2025/" in p and "research" not in p]
     assert article_paths == []
+
+
+def test_show_quotes_the_shared_passages(archive: Archive) -> None:
+    original = archive.by_url(TELEGRAPH_A)
+    shown = amur(archive.config, "show", str(original["id"])).stdout
+    match_line = next(
+        line for line in shown.splitlines() if line.startswith("match:") and "excerpt_of" in line
+    )
+    quote = shown.splitlines()[shown.splitlines().index(match_line) + 1].strip()
+    assert quote.startswith("“")
+    # The quoted passage is a paragraph of this article that the seed post also has.
+    seed_post = next(r for r in archive.records if r["post_id"] == "7289828")
+    passage = quote.strip("“”…")[:60]
+    assert passage in original["text"]
+    assert passage in seed_post["text"]
