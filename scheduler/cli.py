@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 
 from crawler.config import Config, load_config
 from crawler.exceptions import AmurError, ConfigError, ExtractionError
-from scheduler.formats import WRITERS, table
+from scheduler.formats import METADATA_FIELDS, WRITERS, table
 from storage.archive import set_review
 from storage.passages import shared_passages
 from storage.queries import (
@@ -422,22 +422,7 @@ def show(app: App, document_id: int) -> None:
     record = get_record(app.engine, document_id)
     if record is None:
         raise click.UsageError(f"no document with id {document_id}")
-    for key in (
-        "id",
-        "url",
-        "source",
-        "seed",
-        "post_id",
-        "title",
-        "author",
-        "language",
-        "published",
-        "fetched",
-        "new",
-        "relevant",
-        "review",
-        "revisions",
-    ):
+    for key in METADATA_FIELDS:
         click.echo(f"{key + ':':11} {'' if record[key] is None else record[key]}")
     for match in record["matches"]:
         relation, other_id, score = match["relation"], match["id"], match["score"]

@@ -11,6 +11,8 @@ EXPORT_FIELDS = (
     "id", "url", "source", "seed", "post_id", "title", "author", "language", "published",
     "fetched", "text", "new", "relevant", "review", "revisions", "matches",
 )  # fmt: skip
+# The fields shown as a document's metadata, before its matches and text.
+METADATA_FIELDS = tuple(f for f in EXPORT_FIELDS if f not in ("text", "matches"))
 
 
 def write_jsonl(records: Iterable[dict[str, Any]], out: TextIO) -> int:
@@ -41,9 +43,8 @@ def write_markdown(records: Iterable[dict[str, Any]], out: TextIO) -> int:
     count = 0
     for record in records:
         out.write(f"## {record['title'] or record['url']}\n\n")
-        for key in ("id", "url", "source", "seed", "post_id", "author", "language", "published",
-                    "fetched", "new", "relevant", "review", "revisions"):  # fmt: skip
-            if record[key] is not None:
+        for key in METADATA_FIELDS:
+            if key != "title" and record[key] is not None:  # the title is the heading
                 out.write(
                     f"- **{key}**: {json.dumps(record[key], ensure_ascii=False).strip(chr(34))}\n"
                 )

@@ -8,11 +8,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import Engine, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage import dedup, shingles
+from storage.database import insert_ignore
 from storage.dedup import Relation
 from storage.models import Document, DocumentUrl, Revision, Source
 from storage.urls import normalize
@@ -87,17 +86,8 @@ def document_id_for_url(engine: Engine, url: str) -> int | None:
         )
 
 
-def _insert_ignore(session: Session, table, rows: list[dict]) -> None:  # type: ignore[no-untyped-def]
-    """INSERT ... ON CONFLICT DO NOTHING on either backend (no SQLite-only SQL)."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(table).values(rows).on_conflict_do_nothing())
-
-
 def _add_aliases(session: Session, document_id: int, urls: set[str]) -> None:
-    _insert_ignore(
+    insert_ignore(
         session, DocumentUrl.__table__, [{"url": u, "document_id": document_id} for u in urls]
     )
 

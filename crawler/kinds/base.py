@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import scrapy
+from scrapy.http import Response
 
 from crawler.config import SourceConfig
+from crawler.items import PageItem
 
 if TYPE_CHECKING:
     from crawler.spider import ArchiveSpider
@@ -21,4 +23,8 @@ class SourceKind:
         self.source = source
 
     def requests(self) -> Iterator[scrapy.Request]:
+        """The source's own URL, read by the kind's `parse`."""
+        yield self.spider.entry_request(self.source, self.parse)
+
+    def parse(self, response: Response) -> Iterator[scrapy.Request | PageItem]:
         raise NotImplementedError

@@ -34,9 +34,6 @@ def entry_hints(entry: Any) -> dict[str, str]:
 
 
 class FeedKind(SourceKind):
-    def requests(self) -> Iterator[scrapy.Request]:
-        yield self.spider.entry_request(self.source, self.parse)
-
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
         if self.spider.unchanged(response):
             return

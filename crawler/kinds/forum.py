@@ -25,11 +25,6 @@ MAX_PAGES = 200
 
 
 class ForumKind(SourceKind):
-    def requests(self) -> Iterator[scrapy.Request]:
-        request = self.spider.entry_request(self.source, self.parse)
-        request.meta["page"] = 1
-        yield request
-
     def parse(self, response: Response) -> Iterator[scrapy.Request | PageItem]:
         context, page = self.spider.context, response.meta.get("page", 1)
         first = page == 1

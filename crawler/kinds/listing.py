@@ -11,9 +11,6 @@ from crawler.kinds.base import SourceKind
 
 
 class ListingKind(SourceKind):
-    def requests(self) -> Iterator[scrapy.Request]:
-        yield self.spider.entry_request(self.source, self.parse)
-
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
         if self.spider.unchanged(response):
             return
