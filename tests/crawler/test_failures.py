@@ -134,3 +134,15 @@ def test_private_addresses_are_refused_unless_allowed(
     assert (kind, status) == ("refused", "failed")
     assert "127.0.0.1 is a private or loopback address" in message
     assert server.requests_for("/page/china-russia-relations.html") == []
+
+
+def test_robots_txt_is_obeyed_with_amurs_user_agent(server: FixtureServer, tmp_path: Path) -> None:
+    private = {"name": "private", "kind": "page", "url": "{{BASE}}/private/index.html"}
+    config, result = crawl(server, tmp_path, [private])
+    assert result.returncode == 0
+    ((kind, message, status),) = errors_by_source(tmp_path)["private"]
+    assert (kind, status) == ("refused", "failed")
+    assert "robots.txt" in message
+    assert server.requests_for("/private/index.html") == []
+    (robots, *_) = server.requests_for("/robots.txt")
+    assert robots.headers["User-Agent"].startswith("amur/")
