@@ -138,7 +138,7 @@ def test_private_addresses_are_refused_unless_allowed(
 
 def test_robots_txt_is_obeyed_with_amurs_user_agent(server: FixtureServer, tmp_path: Path) -> None:
     private = {"name": "private", "kind": "page", "url": "{{BASE}}/private/index.html"}
-    config, result = crawl(server, tmp_path, [private])
+    _config, result = crawl(server, tmp_path, [private])
     assert result.returncode == 0
     ((kind, message, status),) = errors_by_source(tmp_path)["private"]
     assert (kind, status) == ("refused", "failed")
