@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -61,6 +63,26 @@ class ArchiveSpider(scrapy.Spider):
     def __init__(self, context: CrawlContext, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.context = context
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArchiveSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        # A crash in a callback or a pipeline (a database error, a broken worker pool) is
+        # recorded against its source like any failure: the run then does not count as clean,
+        # so its validators are not saved and the page is fetched in full next time.
+        crawler.signals.connect(spider.item_failed, signal=signals.item_error)
+        crawler.signals.connect(spider.callback_failed, signal=signals.spider_error)
+        return spider  # type: ignore[return-value]
+
+    def item_failed(self, item: PageItem, response: Response | None, failure: Failure) -> None:
+        kind = type(failure.value).__name__.lower()
+        self.context.error(item.source, item.url, kind, str(failure.value) or kind)
+
+    def callback_failed(self, failure: Failure, response: Response) -> None:
+        kind = type(failure.value).__name__.lower()
+        source = response.meta.get("source")
+        if source in self.context.ledgers:
+            self.context.error(source, response.url, kind, str(failure.value) or kind)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         from crawler.kinds import KINDS

@@ -143,7 +143,15 @@ class Service:
         with self.lock:
             if self.stopping.is_set():
                 return
-            child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+            # Its own session: a Ctrl-C or a group-wide SIGTERM reaches the service alone, which
+            # then sends each child exactly one SIGTERM (a second one would force Scrapy to
+            # stop without finishing its pages).
+            child = subprocess.Popen(
+                command,
+                stdout=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             self.children[name] = child
         try:
             code = child.wait()

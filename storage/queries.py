@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, distinct, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Document, Match, Revision, Source
@@ -29,8 +29,9 @@ class Filters:
 
 
 def _select(filters: Filters) -> Select[Any]:
+    # Distinct texts: a page that goes back to an earlier text has no more versions than before.
     revisions = (
-        select(func.count())
+        select(func.count(distinct(Revision.text_hash)))
         .where(Revision.document_id == Document.id)
         .correlate(Document)
         .scalar_subquery()
