@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Self
 
+from scrapy.crawler import Crawler
 from sqlalchemy import Engine
 
 from crawler.config import Config, SourceConfig
@@ -56,3 +58,19 @@ class CrawlContext:
         ledger.failed = ledger.failed or fatal
         logger.warning("%s: %s %s: %s", source, kind, url, message)
         record_error(self.engine, ledger.source_run_id, url, kind, message)
+
+
+class Component:
+    """Base of amur's Scrapy components: built with `from_crawler`, they reach the crawl's
+    shared context through the spider (Scrapy deep-copies settings, so it cannot go there)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    @property
+    def context(self) -> CrawlContext:
+        return self.crawler.spider.context  # type: ignore[union-attr, no-any-return]

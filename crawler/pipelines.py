@@ -9,29 +9,15 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.context import CrawlContext
+from crawler.context import Component
 from crawler.exceptions import ExtractionError
 from crawler.items import PageItem
 from crawler.relevance import judge
 from storage.archive import DocumentIn, Outcome, store_document
 
 logger = logging.getLogger(__name__)
-
-
-class Component:
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Component:
-        return cls(crawler)
-
-    @property
-    def context(self) -> CrawlContext:
-        return self.crawler.spider.context  # type: ignore[union-attr, no-any-return]
 
 
 class ExtractPipeline(Component):

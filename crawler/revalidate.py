@@ -19,10 +19,9 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from scrapy import Request
-from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from crawler.context import CrawlContext
+from crawler.context import Component
 from storage.archive import now
 from storage.schedule import Validators, set_not_before, validators
 from storage.urls import normalize
@@ -59,19 +58,8 @@ def requested_wait(response: Response, at: datetime) -> datetime | None:
     return None
 
 
-class Revalidation:
+class Revalidation(Component):
     """Downloader middleware: conditional headers out, unchanged bodies marked on the way in."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Revalidation:
-        return cls(crawler)
-
-    @property
-    def context(self) -> CrawlContext:
-        return self.crawler.spider.context  # type: ignore[union-attr, no-any-return]
 
     def process_request(self, request: Request) -> None:
         if not request.meta.get("revalidate") or request.meta.get("revalidation_sent"):

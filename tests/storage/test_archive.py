@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import inspect
 
 from storage.archive import DocumentIn, Outcome, ensure_source, set_review, store_document
-from storage.database import migrate, needs_migration, open_archive
+from storage.database import migrate, needs_migration
 from storage.queries import Filters, export_records, get_record, review_queue
 from storage.runs import finish_source_run, source_statuses, start_run, start_source_run
 
@@ -19,14 +18,6 @@ ARTICLE = "China and Russia signed a deal.\n\nThe pipeline will carry gas to Bei
 def doc(url: str, text: str = ARTICLE, **fields: object) -> DocumentIn:
     values: dict[str, object] = {"source": "news", "relevant": True, "fetched": WHEN, **fields}
     return DocumentIn(url=url, text=text, **values)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def engine(database_url: str):  # type: ignore[no-untyped-def]
-    engine = open_archive(database_url)
-    ensure_source(engine, "news", "feed", "https://news.example/rss.xml")
-    yield engine
-    engine.dispose()
 
 
 def test_migrations_create_every_table_once(engine) -> None:  # type: ignore[no-untyped-def]

@@ -15,8 +15,8 @@ from alembic import command
 from sqlalchemy import Engine, func, insert, select
 
 from storage import dedup, shingles
-from storage.archive import DocumentIn, Outcome, ensure_source, store_document
-from storage.database import _alembic_config, create_archive_engine, migrate, open_archive
+from storage.archive import DocumentIn, Outcome, store_document
+from storage.database import _alembic_config, create_archive_engine, migrate
 from storage.fingerprints import normalize_text, text_hash
 from storage.models import Document, Fingerprint, Match, Source
 from storage.queries import get_record
@@ -51,14 +51,6 @@ def filler(seed: int, words: int) -> str:
     rng = random.Random(seed)
     vocabulary = [f"w{seed}x{n}" for n in range(400)]
     return " ".join(rng.choice(vocabulary) for _ in range(words))
-
-
-@pytest.fixture
-def engine(database_url: str):  # type: ignore[no-untyped-def]
-    engine = open_archive(database_url)
-    ensure_source(engine, "news", "feed", "https://news.example/rss.xml")
-    yield engine
-    engine.dispose()
 
 
 # Shingling (pure functions) -------------------------------------------------------------
