@@ -71,7 +71,8 @@ class Revalidation(Component):
             *request.meta.get("handle_httpstatus_list", []),
             304,
         ]
-        seen = validators(self.context.engine, key)
+        ledger = self.context.ledgers[request.meta["source"]]
+        seen = validators(self.context.engine, ledger.source_id, key)
         if seen is None:
             return
         if seen.etag:
@@ -91,7 +92,9 @@ class Revalidation(Component):
             request.meta["unchanged"] = True
         elif response.status == 200:
             digest = body_hash(response.body)
-            seen = validators(self.context.engine, request.meta["revalidate_key"])
+            seen = validators(
+                self.context.engine, ledger.source_id, request.meta["revalidate_key"]
+            )
             request.meta["unchanged"] = seen is not None and seen.body_hash == digest
             request.meta["validators"] = Validators(
                 etag=_header(response, "ETag"),

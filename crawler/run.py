@@ -130,7 +130,7 @@ def close_run(engine: Engine, run: Run) -> list[SourceSummary]:
         # Only a source read in full may skip its unchanged URLs next time.
         if complete and not counts["errors"]:
             for url, seen in ledger.validators.items():
-                save_validators(engine, url, seen)
+                save_validators(engine, ledger.source_id, url, seen)
         finish_source_run(engine, ledger.source_run_id, source_status, dict(counts))
         release_lease(engine, ledger.source_id, owner)
         summaries.append(

@@ -89,6 +89,9 @@ class Document(Base):
     is_new: Mapped[bool] = mapped_column(Boolean)
     relevant: Mapped[bool] = mapped_column(Boolean)
     review: Mapped[str] = mapped_column(String(16), default="unreviewed")
+    # A canonical URL the page declared that was not accepted as its identity (another site,
+    # a site's root or section index): a hint for the reader, never a key.
+    declared_url: Mapped[str | None] = mapped_column(String(2048))
 
     __table_args__ = (Index("ix_documents_review_queue", "is_new", "relevant", "review"),)
 
@@ -143,6 +146,8 @@ class CrawlRun(Base):
     finished: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # running | ok | failed | interrupted
     status: Mapped[str] = mapped_column(String(20))
+    # The process running it (`storage.owners`): only a run whose owner is gone is interrupted.
+    owner: Mapped[str | None] = mapped_column(String(200))
 
 
 class SourceRun(Base):
@@ -222,9 +227,15 @@ class SourceState(Base):
 
 
 class HttpValidator(Base):
-    """What was last seen at a revalidated URL, for conditional requests and body comparison."""
+    """What a source last saw at a revalidated URL, for conditional requests and body comparison.
+
+    Keyed by source and URL: two sources watching one URL each keep their own.
+    """
 
     __tablename__ = "http_validators"
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
     url: Mapped[str] = mapped_column(String(2048), primary_key=True)
     etag: Mapped[str | None] = mapped_column(String(512))
     last_modified: Mapped[str | None] = mapped_column(String(100))

@@ -112,19 +112,19 @@ class Validators:
     body_hash: str | None
 
 
-def validators(engine: Engine, url: str) -> Validators | None:
-    """What was last seen at `url`, if it was revalidated before."""
+def validators(engine: Engine, source_id: int, url: str) -> Validators | None:
+    """What source `source_id` last saw at `url`, if it revalidated it before."""
     with engine.connect() as connection:
         row = connection.execute(
             select(HttpValidator.etag, HttpValidator.last_modified, HttpValidator.body_hash).where(
-                HttpValidator.url == url
+                HttpValidator.source_id == source_id, HttpValidator.url == url
             )
         ).first()
     return Validators(*row) if row else None
 
 
-def save_validators(engine: Engine, url: str, seen: Validators) -> None:
-    """Remember a URL's validators once its content has been fully processed."""
+def save_validators(engine: Engine, source_id: int, url: str, seen: Validators) -> None:
+    """Remember a source's validators of a URL once its content has been fully processed."""
     with Session(engine) as session, session.begin():
         values = {
             "etag": seen.etag,
@@ -132,5 +132,10 @@ def save_validators(engine: Engine, url: str, seen: Validators) -> None:
             "body_hash": seen.body_hash,
             "checked": now(),
         }
-        insert_ignore(session, HttpValidator.__table__, [{"url": url, **values}])
-        session.execute(update(HttpValidator).where(HttpValidator.url == url).values(**values))
+        key = {"source_id": source_id, "url": url}
+        insert_ignore(session, HttpValidator.__table__, [{**key, **values}])
+        session.execute(
+            update(HttpValidator)
+            .where(HttpValidator.source_id == source_id, HttpValidator.url == url)
+            .values(**values)
+        )
