@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from importlib.metadata import PackageNotFoundError, version
+from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -18,8 +19,8 @@ from sqlalchemy.engine import make_url
 from crawler.exceptions import ConfigError
 from crawler.relevance import DEFAULT_RULES, RelevanceRules
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SEEDS = PROJECT_ROOT / "seeds"
+# The seed corpus ships as the `seeds` package, so this finds it in a checkout and an install.
+DEFAULT_SEEDS = Path(str(files("seeds")))
 INTERVAL = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
