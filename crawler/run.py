@@ -15,8 +15,9 @@ from crawler.context import CrawlContext, SourceLedger
 from crawler.spider import ArchiveSpider
 from crawler.workers import ExtractionPool, default_workers
 from storage.archive import ensure_source
+from storage.owners import process_owner
 from storage.runs import finish_run, finish_source_run, start_run, start_source_run
-from storage.schedule import acquire_lease, process_owner, release_lease, save_validators
+from storage.schedule import acquire_lease, release_lease, save_validators
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +100,8 @@ def open_run(
     workers: int | None,
 ) -> Run:
     """Record a new run and lease its sources; a source another process is crawling is skipped."""
-    run_id = start_run(engine, trigger)
     owner = process_owner()
+    run_id = start_run(engine, trigger, owner)
     ledgers, busy = {}, []
     for source in sources:
         source_id = ensure_source(engine, source.name, source.kind, source.url)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -20,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
+WRITE_OPTION = "amur_write"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -30,6 +33,20 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # SQLAlchemy's documented recipe: pysqlite's own BEGIN handling is switched off, and
+    # `_sqlite_begin` emits it instead.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """BEGIN IMMEDIATE for transactions that will write (`writing`), plain BEGIN otherwise.
+
+    A deferred transaction that reads and then writes fails at once with "database is locked"
+    when another process wrote in between; an immediate one takes the write lock first and
+    waits for it (the busy timeout), so two writers queue instead of failing.
+    """
+    immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def create_archive_engine(url: str) -> Engine:
@@ -42,6 +59,7 @@ def create_archive_engine(url: str) -> Engine:
             parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, pool_pre_ping=True
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(parsed, pool_pre_ping=True)
 
@@ -84,3 +102,14 @@ def insert_ignore(session: Session, table: Table, rows: list[dict[str, Any]]) ->
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(insert(table).values(rows).on_conflict_do_nothing())
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Session]:
+    """A session in one write transaction, committed on exit (rolled back on an exception).
+
+    Every write goes through here: on SQLite the transaction begins IMMEDIATE (see
+    `_sqlite_begin`), so concurrent writers from other processes wait their turn.
+    """
+    with Session(engine.execution_options(**{WRITE_OPTION: True})) as session, session.begin():
+        yield session

@@ -9,7 +9,9 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.archive import now
+from storage.database import writing
 from storage.models import CrawlRun, Document, FetchError, Source, SourceRun, SourceState
+from storage.owners import owner_gone
 
 COUNTERS = ("fetched", "new", "duplicates", "irrelevant", "errors", "found", "unchanged")
 # Runs in a row that found nothing, after runs that did, before `status` raises the alarm.
@@ -35,30 +37,49 @@ class SourceStatus:
     alarm: str | None
 
 
-def start_run(engine: Engine, trigger: str) -> int:
-    """Open a run record; runs left `running` by a killed process are closed as interrupted."""
-    with Session(engine) as session, session.begin():
-        session.execute(
-            update(CrawlRun).where(CrawlRun.status == "running").values(status="interrupted")
-        )
-        session.execute(
-            update(SourceRun).where(SourceRun.status == "running").values(status="interrupted")
-        )
-        run = CrawlRun(trigger=trigger, started=now(), status="running")
+def start_run(engine: Engine, trigger: str, owner: str) -> int:
+    """Open a run record owned by `owner` (`storage.owners`).
+
+    Runs left `running` by a process that is gone (killed) are closed as interrupted first;
+    a run whose owner still lives (a cron crawl beside the service) is left alone.
+    """
+    with writing(engine) as session:
+        close_abandoned_runs(session)
+        run = CrawlRun(trigger=trigger, started=now(), status="running", owner=owner)
         session.add(run)
         session.flush()
         return run.id
 
 
+def close_abandoned_runs(session: Session) -> list[int]:
+    """Mark runs, and their source runs, whose owner is gone as interrupted; returns their ids."""
+    running = session.execute(
+        select(CrawlRun.id, CrawlRun.owner).where(CrawlRun.status == "running")
+    ).all()
+    abandoned = [run_id for run_id, owner in running if owner_gone(owner)]
+    if abandoned:
+        session.execute(
+            update(CrawlRun)
+            .where(CrawlRun.id.in_(abandoned))
+            .values(status="interrupted", finished=now())
+        )
+        session.execute(
+            update(SourceRun)
+            .where(SourceRun.run_id.in_(abandoned), SourceRun.status == "running")
+            .values(status="interrupted", finished=now())
+        )
+    return abandoned
+
+
 def finish_run(engine: Engine, run_id: int, status: str) -> None:
-    with Session(engine) as session, session.begin():
+    with writing(engine) as session:
         session.execute(
             update(CrawlRun).where(CrawlRun.id == run_id).values(status=status, finished=now())
         )
 
 
 def start_source_run(engine: Engine, run_id: int, source_id: int) -> int:
-    with Session(engine) as session, session.begin():
+    with writing(engine) as session:
         source_run = SourceRun(run_id=run_id, source_id=source_id, started=now(), status="running")
         session.add(source_run)
         session.flush()
@@ -70,7 +91,7 @@ def finish_source_run(
 ) -> None:
     """Close a source's run with its summary counts (keys from COUNTERS)."""
     values = {key: counts.get(key, 0) for key in COUNTERS}
-    with Session(engine) as session, session.begin():
+    with writing(engine) as session:
         session.execute(
             update(SourceRun)
             .where(SourceRun.id == source_run_id)
@@ -82,7 +103,7 @@ def record_error(
     engine: Engine, source_run_id: int, url: str | None, kind: str, message: str
 ) -> None:
     """Keep a failure against its source, in its own short transaction."""
-    with Session(engine) as session, session.begin():
+    with writing(engine) as session:
         session.add(
             FetchError(
                 source_run_id=source_run_id, url=url, kind=kind, message=message[:2000], at=now()

@@ -1,14 +1,13 @@
 """Per-source leases and waits, and the HTTP validators of revalidated URLs.
 
 A lease is taken in one UPDATE that only succeeds when the lease is free, expired, already
-ours, or held by a process on this host that no longer exists; so `amur crawl` from cron and
-`amur serve` never run the same source at once, and a `kill -9` leaves nothing stuck.
+ours, or held by a process on this host that no longer exists (`storage.owners`); so `amur
+crawl` from cron and `amur serve` never run the same source at once, and a `kill -9` leaves
+nothing stuck.
 """
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,54 +15,29 @@ from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.archive import now
-from storage.database import insert_ignore
+from storage.database import insert_ignore, writing
 from storage.models import HttpValidator, SourceState
+from storage.owners import owner_gone
 
 
-def process_owner() -> str:
-    """This process's name as a lease holder."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _dead_owners_here(session: Session) -> list[str]:
-    """Lease holders on this host whose process is gone."""
-    host = socket.gethostname()
-    dead = []
-    for owner in session.scalars(
-        select(SourceState.lease_owner).where(SourceState.lease_owner.like(f"{host}:%"))
-    ):
-        pid = owner.rpartition(":")[2] if owner else ""
-        if pid.isdigit() and not _alive(int(pid)):
-            dead.append(owner)
-    return dead
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process runs; a zombie (killed, not yet reaped by its parent) does not."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            state = stat.read().rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
-        return True  # no /proc to ask: trust the signal test
-    return state not in ("Z", "X")
+def _gone_owners(session: Session) -> list[str]:
+    """Lease holders whose process is gone (`storage.owners`)."""
+    holders = session.scalars(
+        select(SourceState.lease_owner).where(SourceState.lease_owner.is_not(None)).distinct()
+    )
+    return [owner for owner in holders if owner_gone(owner)]
 
 
 def acquire_lease(engine: Engine, source_id: int, owner: str, seconds: float) -> bool:
     """Take the source's lease for `seconds`; False when another live process holds it."""
-    with Session(engine) as session, session.begin():
+    with writing(engine) as session:
         insert_ignore(session, SourceState.__table__, [{"source_id": source_id}])
         current = now()
         free = or_(
             SourceState.lease_owner.is_(None),
             SourceState.lease_until < current,
             SourceState.lease_owner == owner,
-            SourceState.lease_owner.in_(_dead_owners_here(session)),
+            SourceState.lease_owner.in_(_gone_owners(session)),
         )
         result = session.execute(
             update(SourceState)
@@ -74,7 +48,7 @@ def acquire_lease(engine: Engine, source_id: int, owner: str, seconds: float) ->
 
 
 def release_lease(engine: Engine, source_id: int, owner: str) -> None:
-    with Session(engine) as session, session.begin():
+    with writing(engine) as session:
         session.execute(
             update(SourceState)
             .where(SourceState.source_id == source_id, SourceState.lease_owner == owner)
@@ -84,7 +58,7 @@ def release_lease(engine: Engine, source_id: int, owner: str) -> None:
 
 def set_not_before(engine: Engine, source_id: int, when: datetime | None) -> None:
     """Record the earliest next run the source asked for (None clears it)."""
-    with Session(engine) as session, session.begin():
+    with writing(engine) as session:
         insert_ignore(session, SourceState.__table__, [{"source_id": source_id}])
         session.execute(
             update(SourceState).where(SourceState.source_id == source_id).values(not_before=when)
@@ -93,7 +67,7 @@ def set_not_before(engine: Engine, source_id: int, when: datetime | None) -> Non
 
 def set_next_run(engine: Engine, source_id: int, when: datetime | None) -> None:
     """Record when the service will next run the source, for `amur status`."""
-    with Session(engine) as session, session.begin():
+    with writing(engine) as session:
         insert_ignore(session, SourceState.__table__, [{"source_id": source_id}])
         session.execute(
             update(SourceState).where(SourceState.source_id == source_id).values(next_run=when)
@@ -125,7 +99,7 @@ def validators(engine: Engine, source_id: int, url: str) -> Validators | None:
 
 def save_validators(engine: Engine, source_id: int, url: str, seen: Validators) -> None:
     """Remember a source's validators of a URL once its content has been fully processed."""
-    with Session(engine) as session, session.begin():
+    with writing(engine) as session:
         values = {
             "etag": seen.etag,
             "last_modified": seen.last_modified,

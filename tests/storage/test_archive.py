@@ -8,8 +8,10 @@ from sqlalchemy import inspect
 
 from storage.archive import DocumentIn, Outcome, ensure_source, set_review, store_document
 from storage.database import migrate, needs_migration
+from storage.owners import process_owner
 from storage.queries import Filters, export_records, get_record, review_queue
 from storage.runs import finish_source_run, source_statuses, start_run, start_source_run
+from tests.storage.processes import dead_owner, live_process, run_statuses
 
 WHEN = datetime(2025, 12, 23, 8, 0, tzinfo=UTC)
 ARTICLE = "China and Russia signed a deal.\n\nThe pipeline will carry gas to Beijing."
@@ -134,14 +136,28 @@ def test_export_record_has_the_contract_fields(engine) -> None:  # type: ignore[
     assert datetime.fromisoformat(record["fetched"]) == WHEN
 
 
-def test_interrupted_runs_are_closed_by_the_next_run(engine) -> None:  # type: ignore[no-untyped-def]
+def test_runs_of_a_dead_owner_are_closed_by_the_next_run(engine) -> None:  # type: ignore[no-untyped-def]
     source_id = ensure_source(engine, "news", "feed", "https://news.example/rss.xml")
-    killed = start_run(engine, "crawl")
+    killed = start_run(engine, "crawl", dead_owner())
     start_source_run(engine, killed, source_id)  # the process died here
-    run = start_run(engine, "crawl")
+    run = start_run(engine, "crawl", process_owner())
     source_run = start_source_run(engine, run, source_id)
     finish_source_run(engine, source_run, "failed", {"errors": 1})
     (status,) = source_statuses(engine)
     assert (status.outcome, status.errors) == ("failed", 1)
     # The interrupted run is not counted as a failure in a row.
     assert status.consecutive_failures == 1
+    assert run_statuses(engine) == {killed: "interrupted", run: "running"}
+
+
+def test_a_live_run_of_another_process_is_left_running(engine) -> None:  # type: ignore[no-untyped-def]
+    """A cron `amur crawl` beside `amur serve`: neither closes the other's run."""
+    source_id = ensure_source(engine, "news", "feed", "https://news.example/rss.xml")
+    with live_process() as other:
+        theirs = start_run(engine, "serve", other)
+        their_source_run = start_source_run(engine, theirs, source_id)
+        ours = start_run(engine, "crawl", process_owner())
+        assert run_statuses(engine) == {theirs: "running", ours: "running"}
+        finish_source_run(engine, their_source_run, "ok", {"fetched": 3})
+    (status,) = source_statuses(engine)
+    assert (status.outcome, status.fetched) == ("ok", 3)
