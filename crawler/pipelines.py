@@ -13,6 +13,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.context import Component
 from crawler.exceptions import ExtractionError
+from crawler.identity import identify
 from crawler.items import PageItem
 from crawler.relevance import judge
 from storage.archive import DocumentIn, Outcome, store_document
@@ -62,12 +63,14 @@ class StorePipeline(Component):
         extracted = item.extracted
         assert extracted is not None
         assert item.relevant is not None
-        url = extracted.canonical_url or item.url
+        identity = identify(item.url, extracted.canonical_url)
+        url = identity.url
         aliases = tuple(alias for alias in (item.url, *item.aliases) if alias != url)
         stored = store_document(
             self.context.engine,
             DocumentIn(
                 url=url,
+                declared_url=identity.declared,
                 source=item.source,
                 text=extracted.text,
                 relevant=item.relevant,

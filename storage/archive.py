@@ -7,14 +7,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage import dedup, shingles
-from storage.database import insert_ignore
+from storage.database import insert_ignore, writing
 from storage.dedup import Relation
 from storage.models import Document, DocumentUrl, Revision, Source
-from storage.urls import normalize
+from storage.urls import normalize, site
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ class DocumentIn:
     post_id: str | None = None
     # Other URLs that lead to the same document (the feed's link, the pre-redirect URL).
     aliases: tuple[str, ...] = field(default=())
+    # A canonical URL the page declared but that was not accepted as its identity.
+    declared_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def now() -> datetime:
 
 def ensure_source(engine: Engine, name: str, kind: str, url: str | None) -> int:
     """The id of source `name`, created or brought up to date with its config."""
-    with Session(engine) as session, session.begin():
+    with writing(engine) as session:
         source = session.scalar(select(Source).where(Source.name == name))
         if source is None:
             source = Source(name=name, kind=kind, url=url)
@@ -95,58 +98,93 @@ def _add_aliases(session: Session, document_id: int, urls: set[str]) -> None:
 def store_document(engine: Engine, doc: DocumentIn) -> Stored:
     """Store `doc`: a new document, a revision of a known one, or nothing when unchanged.
 
-    A new or changed text is classified by `storage.dedup` in the same transaction.
+    A new or changed text is classified by `storage.dedup` in the same transaction. Two
+    processes storing the same new URL at once (PostgreSQL; SQLite queues writers) collide on
+    its unique key: the loser retries once and finds the winner's document.
     """
     key = normalize(doc.url)
-    urls = {key, *(normalize(alias) for alias in doc.aliases)}
+    aliases = {normalize(alias) for alias in doc.aliases} - {key}
     normalized = shingles.normalize(doc.text)
     digest = shingles.text_digest(normalized)
-    with Session(engine) as session, session.begin():
-        source_id = session.scalar(select(Source.id).where(Source.name == doc.source))
-        if source_id is None:
-            raise LookupError(f"unknown source {doc.source!r}")
-        existing_id = session.scalar(
-            select(DocumentUrl.document_id).where(DocumentUrl.url.in_(urls)).limit(1)
-        )
-        if existing_id is not None:
-            return _update_existing(session, existing_id, doc, normalized, digest, urls)
-        document = Document(
-            url=key,
-            source_id=source_id,
-            seed=doc.seed,
-            post_id=doc.post_id,
+    for attempt in range(2):
+        try:
+            with writing(engine) as session:
+                return _store(session, doc, key, aliases, normalized, digest)
+        except IntegrityError:
+            if attempt:
+                raise
+            logger.info("%s was stored by another process meanwhile; storing again", key)
+    raise AssertionError("unreachable")
+
+
+def _existing(session: Session, key: str, aliases: set[str]) -> int | None:
+    """The stored document `key` names, else one a same-site alias names.
+
+    An alias on another site (a feed proxy's link, a redirect from elsewhere) is recorded but
+    never picks the document to revise: only a fetch of a document's own site may change it.
+    """
+    found = session.scalar(select(DocumentUrl.document_id).where(DocumentUrl.url == key))
+    if found is not None:
+        return found
+    own_site = site(key)
+    same_site = sorted(alias for alias in aliases if site(alias) == own_site)
+    if not same_site:
+        return None
+    return session.scalar(
+        select(DocumentUrl.document_id)
+        .where(DocumentUrl.url.in_(same_site))
+        .order_by(DocumentUrl.document_id)
+        .limit(1)
+    )
+
+
+def _store(
+    session: Session, doc: DocumentIn, key: str, aliases: set[str], normalized: str, digest: str
+) -> Stored:
+    source_id = session.scalar(select(Source.id).where(Source.name == doc.source))
+    if source_id is None:
+        raise LookupError(f"unknown source {doc.source!r}")
+    existing_id = _existing(session, key, aliases)
+    if existing_id is not None:
+        return _update_existing(session, existing_id, doc, normalized, digest, {key, *aliases})
+    document = Document(
+        url=key,
+        source_id=source_id,
+        seed=doc.seed,
+        post_id=doc.post_id,
+        title=doc.title,
+        author=doc.author,
+        language=doc.language,
+        published=doc.published,
+        first_seen=doc.fetched,
+        fetched=doc.fetched,
+        text=doc.text,
+        text_hash=digest,
+        is_new=True,
+        relevant=doc.relevant,
+        review="unreviewed",
+        declared_url=doc.declared_url,
+    )
+    session.add(document)
+    session.flush()
+    session.add(
+        Revision(
+            document_id=document.id,
+            number=1,
             title=doc.title,
-            author=doc.author,
-            language=doc.language,
-            published=doc.published,
-            first_seen=doc.fetched,
-            fetched=doc.fetched,
             text=doc.text,
             text_hash=digest,
-            is_new=True,
-            relevant=doc.relevant,
-            review="unreviewed",
+            fetched=doc.fetched,
         )
-        session.add(document)
-        session.flush()
-        session.add(
-            Revision(
-                document_id=document.id,
-                number=1,
-                title=doc.title,
-                text=doc.text,
-                text_hash=digest,
-                fetched=doc.fetched,
-            )
-        )
-        _add_aliases(session, document.id, urls)
-        relations = dedup.classify(
-            session, document.id, shingles.profile_normalized(normalized), digest
-        )
-        if dedup.is_new(document.id, relations):
-            return Stored(document.id, Outcome.NEW, doc.relevant, relations)
-        document.is_new = False
-        return Stored(document.id, Outcome.DUPLICATE, doc.relevant, relations)
+    )
+    _add_aliases(session, document.id, {key, *aliases})
+    relations = dedup.classify(
+        session, document.id, shingles.profile_normalized(normalized), digest
+    )
+    if dedup.is_new(document.id, relations):
+        return Stored(document.id, Outcome.NEW, doc.relevant, relations)
+    document.is_new = False
+    return Stored(document.id, Outcome.DUPLICATE, doc.relevant, relations)
 
 
 def _update_existing(
@@ -157,18 +195,16 @@ def _update_existing(
     digest: str,
     urls: set[str],
 ) -> Stored:
-    document = session.get_one(Document, document_id)
+    # Locked (PostgreSQL; SQLite's IMMEDIATE transaction already is): two processes revising
+    # one document take their revision numbers one after the other.
+    document = session.get_one(Document, document_id, with_for_update=True)
     _add_aliases(session, document_id, urls)
     document.fetched = doc.fetched
     if document.text_hash == digest:
         return Stored(document_id, Outcome.UNCHANGED, document.relevant)
+    previous = document.text_hash
     number = 1 + (
-        session.scalar(
-            select(Revision.number)
-            .where(Revision.document_id == document_id)
-            .order_by(Revision.number.desc())
-            .limit(1)
-        )
+        session.scalar(select(func.max(Revision.number)).where(Revision.document_id == document_id))
         or 0
     )
     session.add(
@@ -192,17 +228,18 @@ def _update_existing(
             published=doc.published or document.published,
             language=doc.language or document.language,
             relevant=doc.relevant,
+            declared_url=doc.declared_url,
         )
     )
     relations = dedup.reclassify(
-        session, document_id, shingles.profile_normalized(normalized), digest
+        session, document_id, shingles.profile_normalized(normalized), digest, previous
     )
     return Stored(document_id, Outcome.REVISED, doc.relevant, relations)
 
 
 def set_review(engine: Engine, ids: list[int], decision: str) -> int:
     """Record a review decision; returns how many documents it touched."""
-    with Session(engine) as session, session.begin():
+    with writing(engine) as session:
         result = session.execute(
             update(Document).where(Document.id.in_(ids)).values(review=decision)
         )

@@ -2,8 +2,9 @@
 
 Inside the transaction that stores a document (`storage.archive.store_document`):
 
-1. Exact copy: a stored document with the same normalised text (``text_hash``) makes this one
+1. Exact copy: an earlier document with the same normalised text (``text_hash``) makes this one
    ``identical``; nothing else is looked up, and the copy is not indexed (its original is).
+   When the original's text changes, its first copy is indexed in its place (`reclassify`).
 2. Candidates: the text's winnowed fingerprints (`storage.shingles`) are looked up in the
    ``fingerprints`` table in batched ``IN`` lists. Hashes that ``MAX_DF`` documents already hold
    are skipped, and get no more rows: they are boilerplate or stock phrases and would make every
@@ -86,7 +87,7 @@ MATCHES = Match.__table__
 # Built once: an IN list with an expanding parameter skips rebuilding the statement per call.
 _ORIGINAL = (
     select(DOCUMENTS.c.id)
-    .where(DOCUMENTS.c.text_hash == bindparam("digest"), DOCUMENTS.c.id != bindparam("own"))
+    .where(DOCUMENTS.c.text_hash == bindparam("digest"), DOCUMENTS.c.id < bindparam("own"))
     .order_by(DOCUMENTS.c.id)
     .limit(1)
 )
@@ -234,10 +235,19 @@ def _link(connection: Connection, document_id: int, relations: Iterable[Relation
 
 
 def reclassify(
-    session: Session, document_id: int, text: Profile, digest: str
+    session: Session, document_id: int, text: Profile, digest: str, previous: str
 ) -> tuple[Relation, ...]:
-    """Re-run dedup for a document whose text changed: its old fingerprints and matches go."""
-    old = set(session.scalars(select(Match.other_id).where(Match.document_id == document_id)))
+    """Re-run dedup for a document whose text changed: its old fingerprints and matches go.
+
+    Its exact copies (the documents that held its `previous` text and were linked to it as
+    `identical`, never indexed themselves) would be left unlinked and unfindable; the first of
+    them is indexed in its place and the others become its copies.
+    """
+    old = dict(
+        session.execute(
+            select(Match.other_id, Match.relation).where(Match.document_id == document_id)
+        ).all()
+    )
     session.execute(delete(Match).where(Match.document_id == document_id))
     for batch in _batches(sorted(old)):
         session.execute(
@@ -245,8 +255,25 @@ def reclassify(
         )
     session.execute(delete(Fingerprint).where(Fingerprint.document_id == document_id))
     relations = classify(session, document_id, text, digest)
-    refresh_new(session, {document_id, *old, *(found.other_id for found in relations)})
+    touched = {document_id, *old, *(found.other_id for found in relations)}
+    copies = [other for other, relation in old.items() if relation == IDENTICAL]
+    for copy_id, copy_text in _texts_with_digest(session, copies, previous):
+        found = classify(session, copy_id, profile(copy_text), previous)
+        touched.update(relation.other_id for relation in found)
+    refresh_new(session, touched)
     return relations
+
+
+def _texts_with_digest(session: Session, ids: list[int], digest: str) -> list[tuple[int, str]]:
+    """(id, text) of those of `ids` whose text hashes to `digest`, oldest first."""
+    if not ids:
+        return []
+    rows = session.connection().execute(
+        select(DOCUMENTS.c.id, DOCUMENTS.c.text)
+        .where(DOCUMENTS.c.id.in_(ids), DOCUMENTS.c.text_hash == digest)
+        .order_by(DOCUMENTS.c.id)
+    )
+    return [(row.id, row.text) for row in rows]
 
 
 def is_new(document_id: int, relations: Iterable[Relation]) -> bool:

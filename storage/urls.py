@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import urldefrag
+from urllib.parse import urldefrag, urlsplit
 
 from courlan import normalize_url
+from tld import get_fld
 from w3lib.url import url_query_cleaner
 
 # courlan already drops utm_*, fbclid, gclid and their kin; these are others seen on news sites.
@@ -29,3 +30,13 @@ def normalize(url: str) -> str:
     url = urldefrag(url.strip()).url
     url = url_query_cleaner(url, EXTRA_TRACKING_PARAMS, remove=True, keep_fragments=False)
     return normalize_url(url, strict=False)
+
+
+def site(url: str) -> str:
+    """The registrable domain of `url` (`telegraph.co.uk` for `www.telegraph.co.uk`).
+
+    Hosts with no public suffix (an IP address, `localhost`) are their own site. Used to tell
+    whether two URLs belong to one publisher: a page may speak for its own site only.
+    """
+    host = (urlsplit(url.strip()).hostname or "").rstrip(".")
+    return get_fld(host, fix_protocol=True, fail_silently=True) or host

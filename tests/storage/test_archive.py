@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from storage.archive import DocumentIn, Outcome, ensure_source, set_review, store_document
 from storage.database import migrate, needs_migration
+from storage.models import Document
 from storage.owners import process_owner
 from storage.queries import Filters, export_records, get_record, review_queue
 from storage.runs import finish_source_run, source_statuses, start_run, start_source_run
@@ -161,3 +162,41 @@ def test_a_live_run_of_another_process_is_left_running(engine) -> None:  # type:
         finish_source_run(engine, their_source_run, "ok", {"fetched": 3})
     (status,) = source_statuses(engine)
     assert (status.outcome, status.fetched) == ("ok", 3)
+
+
+def test_an_alias_on_another_site_does_not_pick_the_document_to_revise(engine) -> None:  # type: ignore[no-untyped-def]
+    """A page elsewhere that was reached through a link naming a stored URL (a redirect from
+    it, a feed link) is a document of its own; the stored one keeps its text."""
+    held = store_document(engine, doc("https://mander.xyz/post/44153480"))
+    other = store_document(
+        engine,
+        doc(
+            "https://garden.example/tomatoes",
+            "Tomatoes want warmth, light and steady water.",
+            aliases=("https://mander.xyz/post/44153480",),
+        ),
+    )
+    assert other.outcome is Outcome.NEW
+    assert other.id != held.id
+    record = get_record(engine, held.id)
+    assert record is not None
+    assert (record["revisions"], record["text"]) == (1, ARTICLE)
+
+
+def test_a_same_site_alias_finds_the_document(engine) -> None:  # type: ignore[no-untyped-def]
+    """A page first stored under its fetched URL, later declaring its canonical URL."""
+    first = store_document(engine, doc("https://news.example.com/a?id=7"))
+    again = store_document(
+        engine,
+        doc("https://www.news.example.com/world/a", aliases=("https://news.example.com/a?id=7",)),
+    )
+    assert (again.id, again.outcome) == (first.id, Outcome.UNCHANGED)
+
+
+def test_a_declared_url_is_kept_as_a_hint(engine) -> None:  # type: ignore[no-untyped-def]
+    stored = store_document(
+        engine, doc("https://garden.example/tomatoes", declared_url="https://mander.xyz/post/1")
+    )
+    with engine.connect() as connection:
+        declared = connection.scalar(select(Document.declared_url).where(Document.id == stored.id))
+    assert declared == "https://mander.xyz/post/1"

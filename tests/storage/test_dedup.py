@@ -190,6 +190,27 @@ def test_revising_an_earlier_document_updates_the_later_ones(engine: Engine) -> 
     assert is_new(engine, early.id)
 
 
+def test_identical_copies_stay_findable_when_their_original_changes(engine: Engine) -> None:
+    original = store(engine, "original", text("telegraph.txt"))
+    first_copy = store(engine, "copy-1", text("telegraph.txt"))
+    second_copy = store(engine, "copy-2", text("telegraph.txt"))
+    assert matches(engine, first_copy.id) == {original.id: ("identical", 1.0)}
+
+    store(engine, "original", filler(4, 300))  # the original's page now holds something else
+
+    # The first copy is indexed in the original's place; the second is its copy.
+    assert matches(engine, first_copy.id) == {second_copy.id: ("identical", 1.0)}
+    assert matches(engine, second_copy.id) == {first_copy.id: ("identical", 1.0)}
+    assert is_new(engine, first_copy.id)
+    assert not is_new(engine, second_copy.id)
+    # A later edited copy of the article is still recognised through the first copy.
+    edited = store(engine, "edited", text("telegraph_edited.txt"))
+    assert [(r.other_id, r.relation) for r in edited.relations] == [
+        (first_copy.id, "near_duplicate")
+    ]
+    assert edited.outcome is Outcome.DUPLICATE
+
+
 def test_common_hashes_are_skipped_and_stop_growing(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
