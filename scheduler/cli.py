@@ -217,7 +217,7 @@ def export(
     since: datetime | None,
     output: Any,
 ) -> None:
-    """The archive, seeds included, one document per record (fields in CONTRACT.md).
+    """The archive, seeds included, one document per record (fields in docs/export.md).
 
     Example: amur export --format csv --new --relevant > new.csv
     """
