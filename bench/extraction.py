@@ -1,4 +1,4 @@
-"""Extraction quality and speed against bare trafilatura, on the real pages of ../shared/pages.
+"""Extraction quality and speed against bare trafilatura, on saved real pages ($AMUR_BENCH_PAGES).
 
 For each page of the corpus (fundus's parser test data, see its README.md) the expected title,
 authors, date and body are compared with what each system gives:
@@ -22,6 +22,7 @@ import argparse
 import gzip
 import json
 import logging
+import os
 import statistics
 import sys
 import time
@@ -31,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-PAGES = REPO.parent / "shared" / "pages"
+# Saved pages with their expected.jsonl; not part of the repository, so a path you can set.
+PAGES = Path(os.environ.get("AMUR_BENCH_PAGES", REPO.parent / "shared" / "pages"))
 sys.path.insert(0, str(REPO))
 
 import trafilatura  # noqa: E402

@@ -1,4 +1,4 @@
-"""Crawl throughput against bare trafilatura, on the real pages of ../shared/pages.
+"""Crawl throughput against bare trafilatura, on saved real pages ($AMUR_BENCH_PAGES).
 
 Serves the pages (at least 300 URLs: the 258 pages, then the first ones again under other paths)
 from a loopback HTTP server in its own process, behind one listing page, and crawls them with
@@ -16,6 +16,7 @@ import argparse
 import gzip
 import json
 import multiprocessing
+import os
 import subprocess
 import sys
 import tempfile
@@ -28,7 +29,8 @@ import yaml
 from sqlalchemy import create_engine, text
 
 REPO = Path(__file__).resolve().parents[1]
-PAGES = REPO.parent / "shared" / "pages"
+# Saved pages with their expected.jsonl; not part of the repository, so a path you can set.
+PAGES = Path(os.environ.get("AMUR_BENCH_PAGES", REPO.parent / "shared" / "pages"))
 
 
 def load_pages(count: int) -> dict[str, bytes]:

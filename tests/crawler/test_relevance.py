@@ -15,15 +15,7 @@ from crawler.relevance import DEFAULT_RULES, RelevanceRules, Verdict, judge
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _seed_files() -> list[Path]:
-    for folder in (ROOT / "seeds", ROOT.parent / "shared" / "seeds"):
-        files = sorted(folder.glob("*.txt"))
-        if files:
-            return files
-    return []
-
-
-SEEDS = _seed_files()
+SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
 
 US_CHINA_TRADE = """\
 Washington and Beijing agreed on Friday to extend their tariff truce by another ninety days,
@@ -147,7 +139,7 @@ said India would respond firmly.
 
 
 def test_seed_corpus_is_found() -> None:
-    assert SEEDS, f"no seed texts in {ROOT / 'seeds'} or {ROOT.parent / 'shared' / 'seeds'}"
+    assert SEEDS, f"no seed texts in {ROOT / 'seeds'}"
 
 
 @pytest.mark.parametrize("path", SEEDS, ids=[path.stem for path in SEEDS])
