@@ -42,6 +42,14 @@ class Network(Strict):
     max_body_mb: Annotated[float, Field(gt=0)] = 10.0
 
 
+class Service(Strict):
+    """`amur serve`'s crawl worker: crawls at once, and when it is recycled."""
+
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 4
+    worker_max_runs: Annotated[int, Field(ge=1)] = 1000
+    worker_max_rss_mb: Annotated[float, Field(gt=0)] = 512.0
+
+
 class Web(Strict):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8765
@@ -119,21 +127,47 @@ class SourceConfig(Strict):
         return parse_interval(self.every or "1h")
 
 
+def check_database_url(value: str) -> None:
+    """Refuse a URL amur cannot open: only SQLite and PostgreSQL, with a synchronous driver
+    that is installed (the storage layer's SQL is written and tested for those two)."""
+    try:
+        url = make_url(value)
+    except ArgumentError as err:
+        raise ValueError(f"is not a database URL: {err}") from err
+    backend = url.get_backend_name()
+    if backend not in SUPPORTED_DATABASES:
+        raise ValueError(
+            f"{backend} is not supported; use a sqlite:/// or postgresql+psycopg:// URL"
+        )
+    try:
+        dialect = url.get_dialect()
+    except NoSuchModuleError as err:
+        raise ValueError(f"{backend} has no driver {url.get_driver_name()}") from err
+    if dialect.is_async:
+        raise ValueError(
+            f"{dialect.driver} is an asyncio driver; use {SUPPORTED_DATABASES[backend]}"
+        )
+    try:
+        dialect.import_dbapi()
+    except ImportError as err:
+        raise ValueError(
+            f"the {dialect.driver} driver is not installed; use {SUPPORTED_DATABASES[backend]}"
+        ) from err
+
+
 class Config(Strict):
     database: str = "sqlite:///data/amur.db"
     seeds: Path = DEFAULT_SEEDS
     network: Network = Network()
     web: Web = Web()
+    service: Service = Service()
     relevance: RelevanceRules = DEFAULT_RULES
     sources: tuple[SourceConfig, ...] = ()
 
     @field_validator("database")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        try:
-            make_url(value)
-        except Exception as err:  # SQLAlchemy raises ArgumentError; keep the reason
-            raise ValueError(f"is not a database URL: {err}") from err
+        check_database_url(value)
         return value
 
     @model_validator(mode="after")

@@ -90,6 +90,7 @@ class Run:
     run_id: int
     context: CrawlContext
     busy: list[str]
+    owns_pool: bool = True  # False when the pool outlives the run (the service's worker)
 
 
 def open_run(
@@ -98,8 +99,12 @@ def open_run(
     sources: Sequence[SourceConfig],
     trigger: str,
     workers: int | None,
+    pool: ExtractionPool | None = None,
 ) -> Run:
-    """Record a new run and lease its sources; a source another process is crawling is skipped."""
+    """Record a new run and lease its sources; a source another process is crawling is skipped.
+
+    Extraction runs in `pool` when given (kept open after the run), else in a pool of its own.
+    """
     owner = process_owner()
     run_id = start_run(engine, trigger, owner)
     ledgers, busy = {}, []
@@ -111,14 +116,17 @@ def open_run(
             continue
         source_run_id = start_source_run(engine, run_id, source_id)
         ledgers[source.name] = SourceLedger(source, source_id, source_run_id)
-    pool = ExtractionPool(default_workers() if workers is None else workers)
+    shared = pool is not None
+    if pool is None:
+        pool = ExtractionPool(default_workers() if workers is None else workers)
     context = CrawlContext(engine=engine, config=config, ledgers=ledgers, pool=pool)
-    return Run(run_id, context, busy)
+    return Run(run_id, context, busy, owns_pool=not shared)
 
 
 def close_run(engine: Engine, run: Run) -> list[SourceSummary]:
     """Record each source's outcome, save validators of sources that went through, release."""
-    run.context.pool.close()
+    if run.owns_pool:
+        run.context.pool.close()
     complete = run.context.close_reason == "finished"
     owner = process_owner()
     summaries = []

@@ -14,6 +14,7 @@ import os
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
 from crawler.extraction import Extracted, decode_html, extract
+from crawler.lifeline import watch_parent
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,9 @@ class ExtractionPool:
         # usual case for the service) pays nothing for worker processes.
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=watch_parent,  # a killed crawl takes its workers with it
             )
         return self._executor
 

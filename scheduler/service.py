@@ -1,24 +1,29 @@
 """`amur serve`: every enabled source crawled on its own schedule until SIGTERM or SIGINT.
 
-How crawls run: one subprocess per crawl (`amur crawl --trigger serve SOURCE`), as scrapyd and
-news-please do, not crawls inside this process on one long-lived reactor. Measured with
-`bench/soak.py` (500 cycles each, loopback fixtures; figures in the closing note of the service
-issue): the in-process runner's RSS grows cycle after cycle (Scrapy and Twisted keep per-crawl
-state), while the service process itself stays flat when each crawl is its own process; the
-price is the interpreter start-up of each child, about a second, which is nothing beside
-schedules of minutes to hours. A child that crashes or leaks cannot take the service with it.
+This process supervises; a crawl worker (`scheduler.worker`, its own process) crawls. The worker
+keeps one reactor and one Scrapy runner for many crawls, so an unchanged feed costs a request and
+a few database rows instead of a fresh interpreter (about two CPU seconds) per check. It is a
+child process rather than a thread of this one for the reasons scrapyd and Celery give: a crawl
+that crashes, hangs or leaks cannot take the scheduler with it, and memory is bounded by
+recycling the worker the way Celery's `max_tasks_per_child`/`max_memory_per_child` and gunicorn's
+`max_requests` do: after `service.worker_max_runs` crawls, or once its resident memory passes
+`service.worker_max_rss_mb`, the worker is asked to drain (finish what it holds, then exit) and a
+fresh one takes the next tasks. A worker that dies unexpectedly is replaced; its runs in flight
+are recorded as interrupted and rescheduled.
 
-Scheduling is APScheduler 3: one job per source (`every` as an interval, or `cron`), with
-jitter so sources on one host do not fire together, `max_instances=1`, coalescing and a misfire
-grace time. The first run after a start comes from the database (the last finished run plus
-the interval), so a restart neither forgets a due run nor fires a burst: overdue sources are
-spread over a short start-up window. A failing source backs off exponentially (reset by a
-success); a source that asked for a wait (`not_before`: max-age, Retry-After, feed TTL) is not
-run sooner. The next run of each source is written to the database for `amur status`.
+Scheduling is APScheduler 3 here: one job per source (`every` as an interval, or `cron`), with
+jitter so sources on one host do not fire together, coalescing and a misfire grace time. A job
+only hands its source to the worker and returns; a source already in flight is not sent again.
+The first run after a start comes from the database (the last finished run plus the interval),
+so a restart neither forgets a due run nor fires a burst: overdue sources are spread over a
+short start-up window. A failing source backs off exponentially (reset by a success); a source
+that asked for a wait (`not_before`: max-age, Retry-After, feed TTL) is not run sooner. The next
+run of each source is written to the database for `amur status`.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import random
@@ -26,31 +31,33 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
-from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from crawler.config import Config, SourceConfig
+from scheduler.tasks import Done, Task
 from storage.archive import ensure_source, now
-from storage.runs import SourceStatus, source_statuses
+from storage.runs import SourceStatus, interrupt_abandoned_runs, source_statuses
 from storage.schedule import set_next_run, source_state
 
 logger = logging.getLogger(__name__)
 
-# Sources crawled at the same time; each is a child process with its own extraction pool.
-CONCURRENT_CRAWLS = 2
-# Seconds a crawl child gets to finish its pages in flight after SIGTERM before it is killed.
+# Seconds the worker gets to stop its crawls after SIGTERM before it is killed.
 STOP_GRACE = 8.0
 # Overdue sources at start-up are spread over this many seconds at most.
 STARTUP_SPREAD = 30.0
 LONGEST_BACKOFF = timedelta(days=1)
+# A worker that dies sooner than this after its start is restarted only after a pause.
+CRASH_LOOP_SECONDS = 5.0
 
 
 def jitter_seconds(source: SourceConfig) -> float:
@@ -74,18 +81,116 @@ class Job:
     source_id: int
 
 
-class Service:
-    """The scheduler, the crawl children it starts, and a clean stop on a signal."""
+@dataclass
+class Dispatched:
+    """A source handed to a worker and not yet answered."""
 
-    def __init__(self, config_path: Path, config: Config, engine: Engine) -> None:
+    job: Job
+    started: datetime
+    worker: WorkerProcess
+
+
+class WorkerProcess:
+    """One crawl worker: the child process, the pipe to it, and what it has reported."""
+
+    def __init__(self, config_path: Path, concurrency: int, service: Service) -> None:
+        self.service = service
+        self.started = time.monotonic()
+        self.runs = 0
+        self.rss_kb = 0
+        self.draining = False
+        self.lock = threading.Lock()
+        level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+        command = [
+            sys.executable, "-m", "scheduler.worker", "--config", str(config_path),
+            "--concurrency", str(concurrency), "--log-level", level,
+        ]  # fmt: skip
+        # Its own session: a Ctrl-C or a group-wide SIGTERM reaches the service alone, which
+        # then stops the worker once, as it should be stopped.
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True
+        )
+        self.reader = threading.Thread(target=self.read, name=f"worker-{self.pid}", daemon=True)
+        self.reader.start()
+        logger.info("crawl worker %d started", self.pid)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def send(self, task: Task) -> bool:
+        """Hand `task` to the worker; False when it can no longer take one."""
+        with self.lock:
+            try:
+                assert self.process.stdin is not None
+                self.process.stdin.write(task.encode())
+                self.process.stdin.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                return False
+        return True
+
+    def read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            try:
+                done = Done.decode(line)
+            except (ValueError, TypeError) as err:
+                logger.error("worker %d said something unreadable: %s", self.pid, err)
+                continue
+            self.runs, self.rss_kb = done.runs, done.rss_kb
+            self.service.finished(self, done)
+        code = self.process.wait()
+        self.service.exited(self, code)
+
+    def drain(self) -> None:
+        """Finish the crawls it holds, take no more, exit."""
+        self.draining = True
+        self.send(Task("drain"))
+
+    def stop(self) -> None:
+        """Stop its crawls now (recorded as interrupted); killed if it does not exit in time."""
+        self.draining = True
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            logger.warning("crawl worker %d did not stop in %.0fs, killed", self.pid, STOP_GRACE)
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class Limits:
+    """How many crawls a worker runs at once, and when it is recycled."""
+
+    concurrency: int = 4
+    max_runs: int = 1000
+    max_rss_mb: float = 512.0
+
+
+class Service:
+    """The scheduler, the crawl worker it feeds, and a clean stop on a signal."""
+
+    def __init__(
+        self, config_path: Path, config: Config, engine: Engine, limits: Limits | None = None
+    ) -> None:
         self.config_path = config_path
         self.config = config
         self.engine = engine
+        self.limits = limits or Limits(
+            config.service.concurrency,
+            config.service.worker_max_runs,
+            config.service.worker_max_rss_mb,
+        )
         self.stopping = threading.Event()
-        self.children: dict[str, subprocess.Popen[bytes]] = {}
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
+        self.ids = itertools.count(1)
+        self.in_flight: dict[int, Dispatched] = {}
+        self.worker: WorkerProcess | None = None
+        self.workers: set[WorkerProcess] = set()  # the current one and any still draining
+        self.restarts = 0
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(CONCURRENT_CRAWLS)},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone="UTC",
         )
@@ -111,6 +216,9 @@ class Service:
         return due
 
     def start(self) -> None:
+        # Runs a killed service's worker left open are closed before anything new starts.
+        interrupt_abandoned_runs(self.engine)
+        self.start_worker()
         statuses = {status.name: status for status in source_statuses(self.engine)}
         for source in self.config.sources:
             if not source.enabled:
@@ -118,7 +226,7 @@ class Service:
             job = Job(source, ensure_source(self.engine, source.name, source.kind, source.url))
             first = self.first_run(job, statuses.get(source.name))
             self.scheduler.add_job(
-                self.run,
+                self.dispatch,
                 self.trigger(source),
                 args=[job],
                 id=source.name,
@@ -130,51 +238,105 @@ class Service:
             logger.info("%s: first run at %s", source.name, first.isoformat(timespec="seconds"))
         self.scheduler.start()
 
-    def run(self, job: Job) -> None:
-        """One scheduled crawl of one source, in a child process."""
-        if self.stopping.is_set():
-            return
-        name = job.source.name
-        command = [
-            sys.executable, "-m", "scheduler.cli", "--config", str(self.config_path),
-            "crawl", "--trigger", "serve", name,
-        ]  # fmt: skip
-        started = now()
+    def start_worker(self) -> WorkerProcess:
         with self.lock:
-            if self.stopping.is_set():
-                return
-            # Its own session: a Ctrl-C or a group-wide SIGTERM reaches the service alone, which
-            # then sends each child exactly one SIGTERM (a second one would force Scrapy to
-            # stop without finishing its pages).
-            child = subprocess.Popen(
-                command,
-                stdout=subprocess.DEVNULL,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            self.children[name] = child
-        try:
-            code = child.wait()
-        finally:
-            with self.lock:
-                self.children.pop(name, None)
-        if self.stopping.is_set():
-            return
-        status = next((s for s in source_statuses(self.engine) if s.name == name), None)
-        self.log_run(name, code, started, status)
-        self.reschedule(job, status)
+            worker = WorkerProcess(self.config_path, self.limits.concurrency, self)
+            self.worker = worker
+            self.workers.add(worker)
+            return worker
 
-    def log_run(self, name: str, code: int, started: datetime, status: SourceStatus | None) -> None:
+    def dispatch(self, job: Job) -> None:
+        """Hand a due source to the worker, unless it is still in flight from last time."""
+        name = job.source.name
+        with self.lock:
+            if self.stopping.is_set() or self.worker is None:
+                return
+            if any(sent.job.source.name == name for sent in self.in_flight.values()):
+                logger.debug("%s: still in flight, this run is skipped", name)
+                return
+            task = Task("crawl", next(self.ids), (name,))
+            self.in_flight[task.id] = Dispatched(job, now(), self.worker)
+            if not self.worker.send(task):
+                del self.in_flight[task.id]
+                logger.warning("%s: the crawl worker is gone; the next run will retry", name)
+
+    def finished(self, worker: WorkerProcess, done: Done) -> None:
+        """A worker answered a task: log each source's run and schedule its next one."""
+        with self.lock:
+            sent = self.in_flight.pop(done.id, None)
+            recycle = (
+                worker is self.worker
+                and not self.stopping.is_set()
+                and (
+                    worker.runs >= self.limits.max_runs
+                    or worker.rss_kb > self.limits.max_rss_mb * 1024
+                )
+            )
+            if recycle:
+                logger.info(
+                    "recycling crawl worker %d after %d runs at %.0f MiB",
+                    worker.pid, worker.runs, worker.rss_kb / 1024,
+                )  # fmt: skip
+                self.start_worker()
+                worker.drain()
+        if sent is None or self.stopping.is_set():
+            return
+        if done.error:
+            logger.warning("%s: crawl failed in the worker: %s", sent.job.source.name, done.error)
+        summary = next(iter(done.summaries), None)
+        self.after_run(sent, summary)
+
+    def exited(self, worker: WorkerProcess, code: int) -> None:
+        """A worker process ended: expected when draining or stopping, else a crash."""
+        with self.lock:
+            self.workers.discard(worker)
+            lost = [key for key, sent in self.in_flight.items() if sent.worker is worker]
+            orphans = [self.in_flight.pop(key) for key in lost]
+            crashed = not worker.draining and not self.stopping.is_set()
+        if not crashed and not orphans:
+            logger.info("crawl worker %d exited (%d)", worker.pid, code)
+            return
+        logger.error(
+            "crawl worker %d died (exit %d) with %d crawl(s) in flight",
+            worker.pid, code, len(orphans),
+        )  # fmt: skip
+        interrupt_abandoned_runs(self.engine)
+        if crashed and not self.stopping.is_set():
+            if time.monotonic() - worker.started < CRASH_LOOP_SECONDS:
+                time.sleep(CRASH_LOOP_SECONDS)  # a worker that cannot start: no busy loop
+            with self.lock:
+                if worker is self.worker and not self.stopping.is_set():
+                    self.restarts += 1
+                    self.start_worker()
+        for sent in orphans:
+            if not self.stopping.is_set():
+                self.after_run(sent, None)
+
+    def after_run(self, sent: Dispatched, summary: dict[str, Any] | None) -> None:
+        name = sent.job.source.name
+        status = next((s for s in source_statuses(self.engine, name)), None)
+        self.log_run(name, sent.started, summary, status)
+        self.reschedule(sent.job, status)
+
+    def log_run(
+        self,
+        name: str,
+        started: datetime,
+        summary: dict[str, Any] | None,
+        status: SourceStatus | None,
+    ) -> None:
         """One structured line per run, for the journal and log processors."""
+        counts = summary or {}
         record = {
             "event": "run",
             "source": name,
-            "exit": code,
             "seconds": round((now() - started).total_seconds(), 2),
-            "outcome": status.outcome if status else None,
-            "fetched": status.fetched if status else 0,
-            "new": status.new if status else 0,
-            "errors": status.errors if status else 0,
+            "outcome": counts.get("status", "interrupted"),
+            "fetched": counts.get("fetched", 0),
+            "new": counts.get("new", 0),
+            "revised": counts.get("revised", 0),
+            "unchanged": counts.get("unchanged", 0),
+            "errors": counts.get("errors", 0),
             "failures": status.consecutive_failures if status else 0,
         }
         logger.info("%s", json.dumps(record, ensure_ascii=False))
@@ -197,20 +359,18 @@ class Service:
         set_next_run(self.engine, job.source_id, next_run)
 
     def stop(self) -> None:
-        """Stop starting crawls, let running ones finish their pages (or roll back), exit."""
+        """Start no more crawls, stop the worker's (recorded as interrupted), exit."""
         self.stopping.set()
         self.scheduler.shutdown(wait=False)
         with self.lock:
-            children = list(self.children.values())
-        for child in children:
-            child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                logger.warning("crawl %d did not stop in %.0fs, killed", child.pid, STOP_GRACE)
-                child.kill()
-                child.wait()
+            workers = list(self.workers)
+        threads = [threading.Thread(target=worker.stop) for worker in workers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for worker in workers:
+            worker.reader.join(timeout=STOP_GRACE)
 
 
 def serve(config_path: Path, config: Config, engine: Engine) -> None:

@@ -51,6 +51,12 @@ def start_run(engine: Engine, trigger: str, owner: str) -> int:
         return run.id
 
 
+def interrupt_abandoned_runs(engine: Engine) -> list[int]:
+    """Close the runs of owners that are gone (`close_abandoned_runs`), in a transaction."""
+    with writing(engine) as session:
+        return close_abandoned_runs(session)
+
+
 def close_abandoned_runs(session: Session) -> list[int]:
     """Mark runs, and their source runs, whose owner is gone as interrupted; returns their ids."""
     running = session.execute(
@@ -122,13 +128,14 @@ def source_errors(engine: Engine, source_run_id: int) -> list[FetchError]:
         )
 
 
-def source_statuses(engine: Engine) -> list[SourceStatus]:
-    """Per configured source, its latest finished run and how many runs in a row failed."""
+def source_statuses(engine: Engine, name: str | None = None) -> list[SourceStatus]:
+    """Per crawl source (or the one named), its latest finished run and its failures in a row."""
     statuses = []
+    query = select(Source).where(Source.kind != "seed").order_by(Source.name)
+    if name is not None:
+        query = query.where(Source.name == name)
     with Session(engine) as session:
-        for source in session.scalars(
-            select(Source).where(Source.kind != "seed").order_by(Source.name)
-        ):
+        for source in session.scalars(query):
             runs = list(
                 session.scalars(
                     select(SourceRun)

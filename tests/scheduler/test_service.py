@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import signal
 import subprocess
 import time
@@ -124,17 +126,33 @@ def test_restart_neither_forgets_nor_bursts(service: tuple[FixtureServer, Path, 
     assert first_after < 15
 
 
-def test_kill_9_leaves_nothing_stuck(service: tuple[FixtureServer, Path, Path]) -> None:
+def worker_pids(log: Path) -> list[int]:
+    """The crawl workers the service started, in order, from its log."""
+    return [int(pid) for pid in re.findall(r"crawl worker (\d+) started", log.read_text())]
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def test_kill_9_leaves_nothing_stuck_and_nothing_running(
+    service: tuple[FixtureServer, Path, Path],
+) -> None:
     server, config, folder = service
     server.set(FEED, FEED_BODY, delay=3)  # a crawl is in flight when killed
     log = folder / "serve.log"
     process = start(config, log)
     assert wait_for(lambda: bool(query(folder, "SELECT id FROM crawl_runs")), 30), log.read_text()
     time.sleep(1.0)
+    (worker,) = worker_pids(log)
     process.kill()
     process.wait()
-    # The crawl child outlives its parent: kill it too, as systemd kills the whole group.
-    subprocess.run(["pkill", "-9", "-f", f"{config}"], check=False)
+    # The worker notices its parent is gone and stops by itself: nothing is left running.
+    assert wait_for(lambda: not alive(worker), 15), log.read_text()
     server.set(FEED, FEED_BODY)
     result = subprocess.run(
         [*AMUR, "--config", str(config), "crawl"], capture_output=True, text=True, timeout=60
@@ -145,3 +163,51 @@ def test_kill_9_leaves_nothing_stuck(service: tuple[FixtureServer, Path, Path]) 
     statuses = {row[0] for row in query(folder, "SELECT status FROM crawl_runs")}
     assert "running" not in statuses
     assert "interrupted" in statuses
+
+
+def test_a_killed_worker_is_replaced_and_its_run_interrupted(
+    service: tuple[FixtureServer, Path, Path],
+) -> None:
+    server, config, folder = service
+    server.set(FEED, FEED_BODY, delay=3)
+    log = folder / "serve.log"
+    process = start(config, log)
+    try:
+        assert wait_for(lambda: bool(query(folder, "SELECT id FROM crawl_runs")), 30)
+        time.sleep(1.0)
+        (worker,) = worker_pids(log)
+        os.kill(worker, signal.SIGKILL)
+        assert wait_for(lambda: len(worker_pids(log)) == 2, 20), log.read_text()
+        server.set(FEED, FEED_BODY)
+        assert wait_for(lambda: "ok" in {r[1] for r in finished_runs(folder)}, 30), log.read_text()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
+    assert code == 0, log.read_text()
+    assert "interrupted" in {r[1] for r in finished_runs(folder)}
+    assert query(folder, "SELECT id FROM crawl_runs WHERE status = 'running'") == []
+    assert not any(alive(pid) for pid in worker_pids(log))
+
+
+def test_the_worker_is_recycled_after_its_runs(tmp_path: Path) -> None:
+    with FixtureServer(FIXTURES) as server:
+        config = write_config(
+            tmp_path,
+            server.base,
+            [{"name": "news", "kind": "feed", "url": "{{BASE}}" + FEED, "every": "1s"}],
+            service={"worker_max_runs": 2},
+        )
+        server.set(FEED, FEED_BODY)
+        log = tmp_path / "serve.log"
+        process = start(config, log)
+        try:
+            assert wait_for(lambda: len(worker_pids(log)) >= 3, 60), log.read_text()
+            assert wait_for(lambda: len(finished_runs(tmp_path)) >= 6, 30), log.read_text()
+        finally:
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(timeout=30)
+    assert code == 0, log.read_text()
+    assert "recycling crawl worker" in log.read_text()
+    # Every run was finished by a worker that drained, none cut short by the recycling.
+    assert {r[1] for r in finished_runs(tmp_path)} == {"ok"}
+    assert not any(alive(pid) for pid in worker_pids(log))
