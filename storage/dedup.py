@@ -256,7 +256,8 @@ def reclassify(
     session.execute(delete(Fingerprint).where(Fingerprint.document_id == document_id))
     relations = classify(session, document_id, text, digest)
     touched = {document_id, *old, *(found.other_id for found in relations)}
-    copies = [other for other, relation in old.items() if relation == IDENTICAL]
+    # Copies are later documents; an earlier identical one is this document's own original.
+    copies = [o for o, relation in old.items() if relation == IDENTICAL and o > document_id]
     for copy_id, copy_text in _texts_with_digest(session, copies, previous):
         found = classify(session, copy_id, profile(copy_text), previous)
         touched.update(relation.other_id for relation in found)
