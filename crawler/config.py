@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from crawler.exceptions import ConfigError
 from crawler.relevance import DEFAULT_RULES, RelevanceRules
@@ -23,6 +24,8 @@ from crawler.relevance import DEFAULT_RULES, RelevanceRules
 DEFAULT_SEEDS = Path(str(files("seeds")))
 INTERVAL = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# The backends amur's storage runs on, each with the URL form of its default driver.
+SUPPORTED_DATABASES = {"sqlite": "sqlite:///PATH", "postgresql": "postgresql+psycopg://..."}
 
 try:
     VERSION = version("amur")
@@ -226,19 +229,40 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
     return data
 
 
+def _yaml_problem(path: Path, text: str, err: yaml.YAMLError) -> str:
+    """One line for a YAML error: the file, the line, and what the parser objected to."""
+    if isinstance(err, yaml.reader.ReaderError):  # a character YAML does not allow
+        line = text[: err.position].count("\n") + 1
+        problem = str(err).splitlines()[0]
+    else:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        context = getattr(err, "context", None)
+        if context:
+            problem = f"{context}, {problem}"
+    where = f"{path}:{line}" if line else str(path)
+    return f"{where}: not valid YAML: {problem}"
+
+
 def load_config(path: Path) -> Config:
     """Read and validate the config file; raises ConfigError naming the line and key."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as err:
         raise ConfigError(f"{path}: cannot read the config file: {err.strerror}") from err
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{raw[err.start]:02x}); save it as UTF-8"
+        ) from err
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: not valid YAML: {getattr(err, 'problem', err)}") from err
+        raise ConfigError(_yaml_problem(path, text, err)) from err
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,20 @@ def test_schedule_forms(tmp_path: Path) -> None:
         ),
         ("relevance:\n  phrasez: [x]\n", ":2: relevance.phrasez: unknown key"),
         ("sources: [\n", "not valid YAML"),
+        ("network: {}\ndatabase: 'a\x07b'\n", ":2: not valid YAML: unacceptable character #x0007"),
+        ("a: 1\n---\nb: 2\n", ":2: not valid YAML: expected a single document"),
+        ("database: mysql://amur@127.0.0.1/amur\n", ":1: database: mysql is not supported"),
+        ("database: oracle://amur@db.example/amur\n", ":1: database: oracle is not supported"),
+        ("database: nosuch://amur@db.example/amur\n", ":1: database: nosuch is not supported"),
+        (
+            "database: postgresql+asyncpg://amur@127.0.0.1/amur\n",
+            ":1: database: asyncpg is an asyncio driver",
+        ),
+        (
+            "database: postgresql+nosuchdriver://amur@127.0.0.1/amur\n",
+            ":1: database: postgresql has no driver nosuchdriver",
+        ),
+        ("database: not a url\n", ":1: database: is not a database URL"),
         ("- just\n- a list\n", "must be a mapping"),
     ],
 )
@@ -112,3 +127,32 @@ def test_bad_config_names_line_and_key(tmp_path: Path, text: str, expected: str)
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the config file"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_config_that_is_not_utf8_names_the_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_bytes("sources: []\n# caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value).startswith(f"{path}:2: not UTF-8 text")
+
+
+def test_database_driver_that_is_not_installed_is_a_config_error(tmp_path: Path) -> None:
+    # psycopg2 is not a dependency (psycopg 3 is); naming it without installing it fails early.
+    if find_spec("psycopg2") is not None:
+        pytest.skip("psycopg2 is installed here")
+    with pytest.raises(ConfigError, match=r":1: database: the psycopg2 driver is not installed"):
+        load_config(write(tmp_path, "database: postgresql+psycopg2://amur@127.0.0.1/amur\n"))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///archive.db",
+        "sqlite://",
+        "postgresql://amur@127.0.0.1/amur",
+        "postgresql+psycopg://amur:secret@127.0.0.1:5432/amur",
+    ],
+)
+def test_supported_database_urls_load(tmp_path: Path, url: str) -> None:
+    assert load_config(write(tmp_path, f"database: {url}\n")).database.startswith(url[:10])
