@@ -2,9 +2,15 @@
 
 AmurError
 ├── ConfigError       a broken config file or seed manifest (exit 2)
+├── NotFoundError     an id the archive does not hold (exit 1)
 ├── FetchError        a source could not be fetched
 ├── FeedError         a feed could not be parsed
-└── ExtractionError   a page is not HTML or has no extractable text
+├── ExtractionError   a page is not HTML or has no extractable text
+└── ForumError        a page is not a forum thread
+
+The storage layer imports nothing from here; its errors are `storage.errors.StorageError` and
+below (the archive cannot be opened: exit 1). Any other exception reaching the CLI is a bug:
+one line by default, the traceback with -v.
 """
 
 
@@ -14,6 +20,10 @@ class AmurError(Exception):
 
 class ConfigError(AmurError):
     """The config file (or the seed manifest) is unreadable or invalid."""
+
+
+class NotFoundError(AmurError):
+    """An id (of a document) that the archive does not hold."""
 
 
 class FetchError(AmurError):

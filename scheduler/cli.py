@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,11 +20,13 @@ from typing import Any
 
 import click
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from crawler.config import Config, load_config
-from crawler.exceptions import AmurError, ConfigError, ExtractionError
+from crawler.exceptions import AmurError, ConfigError, ExtractionError, NotFoundError
 from scheduler.formats import METADATA_FIELDS, WRITERS, table
 from storage.archive import set_review
+from storage.errors import StorageError
 from storage.passages import shared_passages
 from storage.queries import (
     REVIEW_STATES,
@@ -42,6 +45,7 @@ class App:
     """What every command shares: the config path, and the config and archive once opened."""
 
     config_path: Path
+    verbose: int = 0
     _config: Config | None = None
     _engine: Engine | None = field(default=None, repr=False)
 
@@ -68,12 +72,39 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
-def _log_to_stderr(level: int) -> None:
-    """One stderr handler whose level holds even after Scrapy resets the root logger's."""
+def _one_line(error: BaseException) -> str:
+    """An exception as `Type: message`, the lines of its message joined with semicolons."""
+    lines = (" ".join(line.split()) for line in str(error).splitlines())
+    message = "; ".join(line for line in lines if line)
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+class LogLines(logging.Formatter):
+    """One line per record: a record's traceback only with -v, otherwise its exception's type
+    and message at the end of the line (CONTRACT.md: a traceback appears only with -v)."""
+
+    def __init__(self, tracebacks: bool) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self.tracebacks or not record.exc_info:
+            return super().format(record)
+        error = record.exc_info[1]
+        plain = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+        text = super().format(plain)
+        return f"{text} ({_one_line(error)})" if error is not None else text
+
+
+def _log_to_stderr(level: int, tracebacks: bool) -> None:
+    """One stderr handler whose level holds even after Scrapy resets the root logger's.
+
+    `tracebacks` (-v) applies when the handler is made, on the first call.
+    """
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(LogLines(tracebacks))
         root.addHandler(handler)
     for handler in root.handlers:
         handler.setLevel(level)
@@ -83,17 +114,40 @@ def _log_to_stderr(level: int) -> None:
 
 
 class AmurGroup(click.Group):
-    """Turns amur's exceptions into messages and exit codes, in one place."""
+    """Turns exceptions into messages and exit codes, in one place: one line each, and the
+    traceback too with -v where it can help (a database that will not open, a bug)."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        verbose = bool(ctx.params.get("verbose"))
         try:
             return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # usage errors and exit codes: click reports them
         except ConfigError as err:
-            click.echo(f"amur: config error: {err}", err=True)
+            for line in str(err).splitlines():  # one line per problem found
+                click.echo(f"amur: config error: {line}", err=True)
             ctx.exit(2)
         except AmurError as err:
             click.echo(f"amur: {err}", err=True)
             ctx.exit(1)
+        except StorageError as err:
+            self._traceback(verbose)
+            click.echo(f"amur: {err}", err=True)
+            ctx.exit(1)
+        except OperationalError as err:  # the database went away or refused work mid-command
+            self._traceback(verbose)
+            click.echo(f"amur: database error: {_one_line(err.orig)}", err=True)
+            ctx.exit(1)
+        except Exception as err:
+            self._traceback(verbose)
+            hint = "" if verbose else "; run with -v for the traceback"
+            click.echo(f"amur: internal error: {_one_line(err)}{hint}", err=True)
+            ctx.exit(1)
+
+    @staticmethod
+    def _traceback(verbose: bool) -> None:
+        if verbose:
+            click.echo(traceback.format_exc().rstrip(), err=True)
 
 
 @click.group(cls=AmurGroup)
@@ -115,8 +169,8 @@ def main(ctx: click.Context, config_path: Path, verbose: int) -> None:
     Example: amur --config config.yaml crawl
     """
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    _log_to_stderr(level)
-    ctx.obj = App(config_path)
+    _log_to_stderr(level, tracebacks=verbose > 0)
+    ctx.obj = App(config_path, verbose)
 
 
 @main.command()
@@ -153,6 +207,7 @@ def crawl(app: App, sources: tuple[str, ...], workers: int | None, trigger: str)
     from crawler.run import run_crawl
 
     config = app.config
+    sources = tuple(dict.fromkeys(sources))  # a source named twice is crawled once
     if sources:
         unknown = [name for name in sources if name not in {s.name for s in config.sources}]
         if unknown:
@@ -382,7 +437,9 @@ def serve(app: App) -> None:
     from scheduler.service import serve as run_service
 
     # The service's own lines (one per run) are the point of its log: INFO at least.
-    _log_to_stderr(min(logging.getLogger().getEffectiveLevel(), logging.INFO))
+    _log_to_stderr(
+        min(logging.getLogger().getEffectiveLevel(), logging.INFO), tracebacks=app.verbose > 0
+    )
     run_service(app.config_path, app.config, app.engine)
 
 
@@ -421,7 +478,7 @@ def show(app: App, document_id: int) -> None:
     """
     record = get_record(app.engine, document_id)
     if record is None:
-        raise click.UsageError(f"no document with id {document_id}")
+        raise NotFoundError(f"no document with id {document_id}")
     for key in METADATA_FIELDS:
         click.echo(f"{key + ':':11} {'' if record[key] is None else record[key]}")
     for match in record["matches"]:
@@ -453,21 +510,23 @@ def show(app: App, document_id: int) -> None:
 def mark(app: App, args: tuple[str, ...]) -> None:
     """Record a review decision: amur mark ID... kept|rejected|unreviewed.
 
+    All the ids or none: when one is not in the archive, it is named and nothing is changed.
+
     Example: amur mark 12 15 kept
     """
     *ids, decision = args
     if decision not in REVIEW_STATES or not ids:
         raise click.UsageError("usage: amur mark ID... kept|rejected|unreviewed")
     try:
-        numbers = [int(value) for value in ids]
+        numbers = list(dict.fromkeys(int(value) for value in ids))
     except ValueError as err:
         raise click.UsageError(f"document ids are integers: {err}") from err
+    # Documents are never deleted, so ids found here are still there for the update.
+    missing = [number for number in numbers if get_record(app.engine, number) is None]
+    if missing:
+        which = "document with id" if len(missing) == 1 else "documents with ids"
+        raise NotFoundError(f"no {which} {', '.join(map(str, missing))}; nothing was marked")
     changed = set_review(app.engine, numbers, decision)
-    if changed != len(set(numbers)):
-        click.echo(
-            f"amur: {len(set(numbers)) - changed} of the ids are not in the archive", err=True
-        )
-        raise click.exceptions.Exit(1)
     click.echo(f"marked {changed} document(s) {decision}")
 
 

@@ -12,11 +12,15 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError as AlembicCommandError
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
+
+from storage.errors import ArchiveUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +92,36 @@ def migrate(engine: Engine) -> bool:
     return True
 
 
+def _unavailable(url: str, err: Exception) -> ArchiveUnavailable:
+    """The error for an archive that cannot be opened: the URL (no password) and why, one line."""
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        shown = url
+    if isinstance(err, DBAPIError):
+        reason = str(err.orig)  # the driver's own words, without SQLAlchemy's background link
+    elif isinstance(err, OSError) and err.strerror:
+        reason = f"{err.strerror}: {err.filename}" if err.filename else err.strerror
+    else:
+        reason = str(err) or type(err).__name__
+    reason = "; ".join(" ".join(line.split()) for line in reason.splitlines() if line.strip())
+    return ArchiveUnavailable(f"cannot open the archive {shown}: {reason}")
+
+
 def open_archive(url: str) -> Engine:
-    """The engine for the archive at `url`, migrated to the current schema."""
-    engine = create_archive_engine(url)
-    migrate(engine)
+    """The engine for the archive at `url`, migrated to the current schema.
+
+    Raises ArchiveUnavailable when the database cannot be created, reached or migrated.
+    """
+    try:
+        engine = create_archive_engine(url)
+    except (OSError, ArgumentError, ImportError) as err:
+        raise _unavailable(url, err) from err
+    try:
+        migrate(engine)
+    except (DBAPIError, OSError, AlembicCommandError) as err:
+        engine.dispose()
+        raise _unavailable(url, err) from err
     return engine
 
 

@@ -84,7 +84,6 @@ def test_show_and_mark(config: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["show", "999"], "no document with id 999"),
         (["mark", "1", "maybe"], "usage: amur mark"),
         (["crawl", "nosuch"], "no source named nosuch"),
     ],
@@ -95,10 +94,24 @@ def test_usage_errors_exit_2(config: Path, args: list[str], message: str) -> Non
     assert message in result.stderr
 
 
-def test_mark_unknown_id_fails(config: Path) -> None:
-    result = CliRunner().invoke(main, ["--config", str(config), "mark", "1", "999", "kept"])
+def test_show_of_a_missing_id_is_one_line_exit_1(config: Path) -> None:
+    result = CliRunner().invoke(main, ["--config", str(config), "show", "999999"])
     assert result.exit_code == 1
-    assert "1 of the ids are not in the archive" in result.stderr
+    assert result.stderr == "amur: no document with id 999999\n"
+    assert result.stdout == ""
+
+
+def test_mark_with_a_missing_id_names_it_and_changes_nothing(config: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["--config", str(config), "mark", "1", "999999", "2", "999998", "rejected"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr == "amur: no documents with ids 999999, 999998; nothing was marked\n"
+    assert run(config, "export", "--review", "rejected") == ""
+    single = CliRunner().invoke(main, ["--config", str(config), "mark", "3", "999999", "kept"])
+    assert single.exit_code == 1
+    assert single.stderr == "amur: no document with id 999999; nothing was marked\n"
+    assert run(config, "export", "--review", "kept") == ""
 
 
 def test_config_error_exits_2_naming_the_key(tmp_path: Path) -> None:

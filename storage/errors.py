@@ -1,0 +1,16 @@
+"""Errors the storage layer raises on purpose.
+
+Storage imports nothing from `crawler`, so its errors live here rather than in
+`crawler.exceptions`; the CLI turns them into messages and exit codes like amur's others.
+
+StorageError
+└── ArchiveUnavailable   the database cannot be created, reached, opened or migrated (exit 1)
+"""
+
+
+class StorageError(Exception):
+    """Base of every error the storage layer raises on purpose."""
+
+
+class ArchiveUnavailable(StorageError):
+    """The archive's database cannot be created, reached, opened or migrated."""
