@@ -141,6 +141,7 @@ def _existing(session: Session, key: str, aliases: set[str]) -> int | None:
 def _store(
     session: Session, doc: DocumentIn, key: str, aliases: set[str], normalized: str, digest: str
 ) -> Stored:
+    dedup.serialize(session)
     source_id = session.scalar(select(Source.id).where(Source.name == doc.source))
     if source_id is None:
         raise LookupError(f"unknown source {doc.source!r}")
