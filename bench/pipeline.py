@@ -5,7 +5,8 @@ from a loopback HTTP server in its own process, behind one listing page, and cra
 `amur crawl` into a fresh SQLite archive: once extracting inline on the reactor's core
 (`--workers 0`), once with a worker pool (`--workers 2`). The baseline is bare
 `trafilatura.bare_extraction` over the same pages in this process, in the same run. Crawl time is
-read from the run record (first request to last write), so interpreter start-up is left out.
+the wall time of the `amur crawl` command, start-up included: what a user waits for. The run
+record's own span (first request to last write) is shown beside it.
 
     python bench/pipeline.py [--pages 300] [--workers 0,2]
 """
@@ -74,8 +75,8 @@ def bare(pages: dict[str, bytes], base: str) -> float:
     return time.perf_counter() - started
 
 
-def crawl(base: str, workers: int, folder: Path) -> tuple[float, int]:
-    """Seconds the crawl run took and how many documents it stored."""
+def crawl(base: str, workers: int, folder: Path) -> tuple[float, float, int]:
+    """Seconds the command took, seconds its run record spans, and documents stored."""
     config = {
         "database": "sqlite:///amur.db",
         "network": {"allow_private_addresses": True, "download_delay": 0, "timeout": 60},
@@ -85,6 +86,9 @@ def crawl(base: str, workers: int, folder: Path) -> tuple[float, int]:
     }
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    init = [sys.executable, "-m", "scheduler.cli", "--config", str(path), "init"]
+    subprocess.run(init, check=True, cwd=REPO, capture_output=True)  # the seeds, before timing
+    wall = time.perf_counter()
     subprocess.run(
         [
             sys.executable,
@@ -100,6 +104,7 @@ def crawl(base: str, workers: int, folder: Path) -> tuple[float, int]:
         cwd=REPO,
         capture_output=True,
     )
+    wall = time.perf_counter() - wall
     engine = create_engine(f"sqlite:///{folder / 'amur.db'}")
     with engine.connect() as connection:
         started, finished = connection.execute(
@@ -112,7 +117,7 @@ def crawl(base: str, workers: int, folder: Path) -> tuple[float, int]:
     seconds = (
         datetime.fromisoformat(str(finished)) - datetime.fromisoformat(str(started))
     ).total_seconds()
-    return seconds, stored or 0
+    return wall, seconds, stored or 0
 
 
 def main() -> None:
@@ -128,16 +133,24 @@ def main() -> None:
     try:
         baseline = bare(pages, base)
         rows = [
-            ("bare trafilatura.bare_extraction", len(pages), baseline, len(pages) / baseline, 1.0)
+            (
+                "bare trafilatura.bare_extraction",
+                len(pages),
+                baseline,
+                baseline,
+                len(pages) / baseline,
+                1.0,
+            )
         ]
         for workers in (int(w) for w in args.workers.split(",")):
             with tempfile.TemporaryDirectory() as folder:
-                seconds, stored = crawl(base, workers, Path(folder))
-            rate = len(pages) / seconds
+                wall, seconds, stored = crawl(base, workers, Path(folder))
+            rate = len(pages) / wall
             rows.append(
                 (
                     f"amur crawl --workers {workers} ({stored} stored)",
                     len(pages),
+                    wall,
                     seconds,
                     rate,
                     rate / (len(pages) / baseline),
@@ -145,9 +158,10 @@ def main() -> None:
             )
     finally:
         server.terminate()
-    print(f"{'run':45} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'ratio':>6}")
-    for name, count, seconds, rate, ratio in rows:
-        print(f"{name:45} {count:>6} {seconds:>8.2f} {rate:>8.1f} {ratio:>6.2f}")
+    print(f"cores: {len(os.sched_getaffinity(0))}; ratio = pages/s (wall) against bare")
+    print(f"{'run':45} {'pages':>6} {'wall s':>8} {'run s':>8} {'pages/s':>8} {'ratio':>6}")
+    for name, count, wall, seconds, rate, ratio in rows:
+        print(f"{name:45} {count:>6} {wall:>8.2f} {seconds:>8.2f} {rate:>8.1f} {ratio:>6.2f}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from crawler.config import Config, SourceConfig
 from crawler.workers import ExtractionPool
+from crawler.writer import Writer
 from storage.runs import record_error
 from storage.schedule import Validators
 
@@ -43,6 +44,8 @@ class CrawlContext:
     config: Config
     ledgers: dict[str, SourceLedger]
     pool: ExtractionPool
+    # Database work off the reactor thread (`crawler.writer`).
+    writer: Writer
     # Why the spider closed: "finished" after a full pass, "shutdown" on SIGTERM/SIGINT.
     close_reason: str | None = None
 
@@ -57,7 +60,7 @@ class CrawlContext:
         ledger.counts["errors"] += 1
         ledger.failed = ledger.failed or fatal
         logger.warning("%s: %s %s: %s", source, kind, url, message)
-        record_error(self.engine, ledger.source_run_id, url, kind, message)
+        self.writer.submit(record_error, self.engine, ledger.source_run_id, url, kind, message)
 
 
 class Component:

@@ -66,7 +66,8 @@ class StorePipeline(Component):
         identity = identify(item.url, extracted.canonical_url)
         url = identity.url
         aliases = tuple(alias for alias in (item.url, *item.aliases) if alias != url)
-        stored = store_document(
+        stored = await self.context.writer.call(
+            store_document,
             self.context.engine,
             DocumentIn(
                 url=url,

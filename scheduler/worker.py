@@ -38,6 +38,7 @@ from crawler.exceptions import AmurError
 from crawler.lifeline import watch_parent
 from crawler.run import run_crawl_async, scrapy_settings
 from crawler.workers import ExtractionPool, default_workers
+from crawler.writer import Writer
 from scheduler.tasks import Done, Task
 from storage.database import open_archive
 
@@ -68,8 +69,10 @@ class Worker:
         self.concurrency = concurrency
         self.out = out
         self.runner = AsyncCrawlerRunner(scrapy_settings(config))
-        # Started on the first page to extract, shared by every crawl of this worker.
+        # Shared by every crawl of this worker: extraction processes (started on the first
+        # page to extract) and the one thread that writes to the database.
         self.pool = ExtractionPool(default_workers())
+        self.writer = Writer()
         self.pending: list[Task] = []
         self.busy: set[str] = set()  # sources in a running crawl
         self.running = 0
@@ -132,7 +135,13 @@ class Worker:
         try:
             sources = [self.config.source(name) for name in names]
             summaries = await run_crawl_async(
-                self.runner, self.engine, self.config, sources, trigger="serve", pool=self.pool
+                self.runner,
+                self.engine,
+                self.config,
+                sources,
+                trigger="serve",
+                pool=self.pool,
+                writer=self.writer,
             )
         except Exception as err:  # a crash must not take the other crawls down
             logger.exception("crawl of %s failed", ", ".join(names))
@@ -176,6 +185,7 @@ async def serve_tasks(worker: Worker, tasks: BinaryIO) -> None:
     threading.Thread(target=read_tasks, args=(tasks, worker), name="tasks", daemon=True).start()
     await worker.finished.wait()
     worker.pool.close()
+    worker.writer.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,7 +47,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Document, Fingerprint, Match
@@ -138,6 +138,22 @@ def _score(value: float) -> float:
 def _batches(values: list[int]) -> Iterator[list[int]]:
     for start in range(0, len(values), BATCH):
         yield values[start : start + BATCH]
+
+
+# Any constant: the key of the advisory lock that `serialize` takes on PostgreSQL.
+_LOCK_KEY = 0x616D7572  # "amur"
+
+
+def serialize(session: Session) -> None:
+    """Hold classification to one transaction at a time, across processes.
+
+    Dedup compares a document with everything stored before it. On PostgreSQL two concurrent
+    transactions do not see each other's new documents, so two copies stored at once would both
+    be new; a transaction-level advisory lock (released at commit) orders them. SQLite's write
+    transactions begin IMMEDIATE (`storage.database.writing`) and are ordered already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY)))
 
 
 def classify(
@@ -256,8 +272,11 @@ def reclassify(
     session.execute(delete(Fingerprint).where(Fingerprint.document_id == document_id))
     relations = classify(session, document_id, text, digest)
     touched = {document_id, *old, *(found.other_id for found in relations)}
-    # Copies are later documents; an earlier identical one is this document's own original.
-    copies = [o for o, relation in old.items() if relation == IDENTICAL and o > document_id]
+    copies = [other for other, relation in old.items() if relation == IDENTICAL]
+    # An identical document with fingerprints of its own (this one's original, or one found by
+    # them) is no copy: indexing it again would duplicate its rows and its matches.
+    indexed = select(Fingerprint.document_id).where(Fingerprint.document_id.in_(copies))
+    copies = sorted(set(copies) - set(session.scalars(indexed))) if copies else []
     for copy_id, copy_text in _texts_with_digest(session, copies, previous):
         found = classify(session, copy_id, profile(copy_text), previous)
         touched.update(relation.other_id for relation in found)

@@ -7,6 +7,7 @@ from the seed import, so the tests hold however the seed thread is split into po
 from __future__ import annotations
 
 import random
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -209,6 +210,18 @@ def test_identical_copies_stay_findable_when_their_original_changes(engine: Engi
         (first_copy.id, "near_duplicate")
     ]
     assert edited.outcome is Outcome.DUPLICATE
+
+
+def test_copies_stored_at_once_by_several_writers_are_one_new_document(engine: Engine) -> None:
+    """Writers in parallel (threads here, processes in production) still see each other."""
+    article = text("telegraph.txt")
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        stored = list(pool.map(lambda n: store(engine, f"copy-{n}", article), range(12)))
+    assert sorted(s.outcome for s in stored).count(Outcome.NEW) == 1
+    first = min(s.id for s in stored)
+    for other in stored:
+        if other.id != first:
+            assert (first, "identical") in {(r.other_id, r.relation) for r in other.relations}
 
 
 def test_common_hashes_are_skipped_and_stop_growing(
