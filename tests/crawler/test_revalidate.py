@@ -112,3 +112,23 @@ def test_feed_ttl(server: FixtureServer, tmp_path: Path) -> None:
     wait = not_before(tmp_path)
     assert wait is not None  # the fixture feed says <ttl>15</ttl>
     assert timedelta(minutes=14) < wait.astimezone() - before < timedelta(minutes=16)
+
+
+def test_sources_watching_one_url_keep_their_own_validators(
+    server: FixtureServer, tmp_path: Path
+) -> None:
+    hub = {"name": "hub", "kind": "page", "url": "{{BASE}}" + PAGE}
+    mirror = {**hub, "name": "mirror"}
+    assert amur(write_config(tmp_path, server.base, [hub]), "crawl").returncode == 0
+    config = write_config(tmp_path, server.base, [hub, mirror])
+    second = amur(config, "crawl")
+    assert summary_row(second.stdout, "hub")[:2] == ["ok", "0"]  # a 304 with hub's validators
+    assert summary_row(second.stdout, "mirror")[:2] == ["ok", "1"]  # a full 200, not hub's 304
+    first, *others = server.requests_for(PAGE)
+    assert first.headers.get("If-None-Match") is None
+    assert sorted(bool(r.headers.get("If-None-Match")) for r in others) == [False, True]
+    # Each now revalidates with validators of its own.
+    third = amur(config, "crawl")
+    assert summary_row(third.stdout, "hub")[:2] == ["ok", "0"]
+    assert summary_row(third.stdout, "mirror")[:2] == ["ok", "0"]
+    assert all(r.headers.get("If-None-Match") for r in server.requests_for(PAGE)[3:])
