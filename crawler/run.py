@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 
 from crawler.config import Config, SourceConfig
 from crawler.context import CrawlContext, SourceLedger
-from crawler.guard import install_resolver
 from crawler.spider import ArchiveSpider
 from crawler.workers import ExtractionPool, default_workers
 from storage.archive import ensure_source
@@ -64,14 +63,16 @@ def scrapy_settings(config: Config) -> Settings:
             "TELNETCONSOLE_ENABLED": False,
             "LOG_LEVEL": "WARNING",
             "LOG_INSTALL_ROOT_HANDLER": False,  # the CLI configures logging
+            # The spider logs each failure once, a warning with its URL, as it records it;
+            # Scrapy's own lines about the same failure drop below WARNING.
+            "LOG_FORMATTER": "crawler.logformatter.LogFormatter",
+            "RETRY_GIVE_UP_LOG_LEVEL": "DEBUG",
+            "DEFAULT_DROPITEM_LOG_LEVEL": "DEBUG",
             "AMUR_ALLOW_PRIVATE_ADDRESSES": network.allow_private_addresses,
-            # The address guard is the name resolver: it checks the address connected to.
-            "TWISTED_DNS_RESOLVER": "crawler.guard.GuardedResolver",
             # Low numbers: requests pass them first, responses last (after redirects are
-            # followed and bodies decompressed). The guard's middleware comes just above
-            # Retry (550), which therefore never retries a refused request.
+            # followed and bodies decompressed).
             "DOWNLOADER_MIDDLEWARES": {
-                "crawler.guard.PrivateAddressGuard": 555,
+                "crawler.guard.PrivateAddressGuard": 50,
                 "crawler.revalidate.Revalidation": 60,
             },
             "ITEM_PIPELINES": {
@@ -204,7 +205,6 @@ async def run_crawl_async(
     run = open_run(engine, config, sources, trigger, workers)
     try:
         if run.context.ledgers:
-            install_resolver(runner)
             await runner.crawl(ArchiveSpider, context=run.context)
         else:
             run.context.close_reason = "finished"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import random
+import socket
+import struct
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -108,6 +111,9 @@ def test_each_failure_is_recorded_against_its_source(server: FixtureServer, tmp_
     assert kinds["malformed"] == {"feed"}
     assert errors["malformed"][0][2] == "ok"
     assert errors["feed-404"][0][2] == "failed"
+    # Each failure is one warning line on stderr, none twice, without a traceback.
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.splitlines()) == sum(len(found) for found in errors.values())
     records = export(config)
     assert {r["source"] for r in records} == {"seed", "good", "malformed"}
     for name in ("feed-404", "page-500", "slow", "loop"):
@@ -132,7 +138,7 @@ def test_private_addresses_are_refused_unless_allowed(
     assert result.returncode == 1
     ((kind, message, status),) = errors_by_source(tmp_path)["good"]
     assert (kind, status) == ("refused", "failed")
-    assert message.startswith("refused: 127.0.0.1 is a loopback address (set network")
+    assert "127.0.0.1 is a private or loopback address" in message
     assert server.requests_for("/page/china-russia-relations.html") == []
 
 
@@ -146,3 +152,100 @@ def test_robots_txt_is_obeyed_with_amurs_user_agent(server: FixtureServer, tmp_p
     assert server.requests_for("/private/index.html") == []
     (robots, *_) = server.requests_for("/robots.txt")
     assert robots.headers["User-Agent"].startswith("amur/")
+
+
+class BadPeer:
+    """A loopback TCP server that misbehaves on every connection: `reset` answers a request with
+    a TCP reset, `plain` answers in plain HTTP (so a TLS client fails its handshake)."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    conn.recv(4096)
+                    if self.mode == "reset":
+                        conn.setsockopt(
+                            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                        )
+                    else:
+                        conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                except OSError:
+                    pass
+
+    def __enter__(self) -> BadPeer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stopping.set()
+        self.thread.join()
+        self.sock.close()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        return int(sock.getsockname()[1])
+
+
+def test_network_failures_are_one_warning_line_per_url(
+    server: FixtureServer, tmp_path: Path
+) -> None:
+    server.set("/bad/slow.html", "<html><body>late</body></html>", delay=3)
+    closed = closed_port()
+    with BadPeer("reset") as reset, BadPeer("plain") as plain:
+        failing = {
+            "dns-feed": ("feed", "http://nothing.invalid/feed"),
+            "dns-page": ("page", "http://other.nothing.invalid/feed"),
+            "closed-feed": ("feed", f"http://127.0.0.1:{closed}/feed"),
+            "closed-page": ("page", f"http://127.0.0.1:{closed}/page"),
+            "reset": ("page", f"http://127.0.0.1:{reset.port}/page"),
+            "tls": ("page", f"https://127.0.0.1:{plain.port}/page"),
+            "timeout": ("page", "{{BASE}}/bad/slow.html"),
+        }
+        sources = [
+            {"name": name, "kind": kind, "url": url} for name, (kind, url) in failing.items()
+        ]
+        _config, result = crawl(server, tmp_path, sources, timeout=1)
+    assert result.returncode == 0, result.stderr  # `good` went through
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == len(failing), result.stderr
+    for name, (_kind, url) in failing.items():
+        url = url.replace("{{BASE}}", server.base)
+        (line,) = [line for line in lines if f" {name}: " in line]
+        assert " WARNING " in line
+        assert url in line
+    # The reason still reaches each source's record.
+    errors = errors_by_source(tmp_path)
+    assert {name for name in errors} == set(failing)
+    assert errors["dns-feed"][0][:1] == ("dns",)
+    assert errors["timeout"][0][:1] == ("timeout",)
+
+
+def test_dropped_page_is_one_line_without_the_item(server: FixtureServer, tmp_path: Path) -> None:
+    server.set(
+        "/bad/junk.html",
+        random.Random(7).randbytes(4096),
+        headers={"Content-Type": "text/html; charset=utf-8"},
+    )
+    junk = {"name": "junk-html", "kind": "page", "url": "{{BASE}}/bad/junk.html"}
+    _config, result = crawl(server, tmp_path, [junk])
+    assert result.returncode == 0, result.stderr
+    assert "PageItem" not in result.stderr
+    assert "Dropped" not in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert f"junk-html: extract {server.base}/bad/junk.html" in line
