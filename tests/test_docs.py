@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawler.config import Config, Network, SourceConfig, Web
+from crawler.config import Config, Network, Service, SourceConfig, Web
 from crawler.relevance import RelevanceRules
 from scheduler.cli import main
 from scheduler.formats import EXPORT_FIELDS
@@ -47,6 +47,7 @@ def _config_keys() -> list[str]:
     keys = list(Config.model_fields)
     keys += [f"network.{key}" for key in Network.model_fields]
     keys += [f"web.{key}" for key in Web.model_fields]
+    keys += [f"service.{key}" for key in Service.model_fields]
     keys += [f"relevance.{key}" for key in RelevanceRules.model_fields]
     return keys
 
