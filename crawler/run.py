@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from crawler.config import Config, SourceConfig
 from crawler.context import CrawlContext, SourceLedger
+from crawler.guard import install_resolver
 from crawler.spider import ArchiveSpider
 from crawler.workers import ExtractionPool, default_workers
 from storage.archive import ensure_source
@@ -69,10 +70,13 @@ def scrapy_settings(config: Config) -> Settings:
             "RETRY_GIVE_UP_LOG_LEVEL": "DEBUG",
             "DEFAULT_DROPITEM_LOG_LEVEL": "DEBUG",
             "AMUR_ALLOW_PRIVATE_ADDRESSES": network.allow_private_addresses,
+            # The address guard is the name resolver: it checks the address connected to.
+            "TWISTED_DNS_RESOLVER": "crawler.guard.GuardedResolver",
             # Low numbers: requests pass them first, responses last (after redirects are
-            # followed and bodies decompressed).
+            # followed and bodies decompressed). The guard's middleware comes just above
+            # Retry (550), which therefore never retries a refused request.
             "DOWNLOADER_MIDDLEWARES": {
-                "crawler.guard.PrivateAddressGuard": 50,
+                "crawler.guard.PrivateAddressGuard": 555,
                 "crawler.revalidate.Revalidation": 60,
             },
             "ITEM_PIPELINES": {
@@ -205,6 +209,7 @@ async def run_crawl_async(
     run = open_run(engine, config, sources, trigger, workers)
     try:
         if run.context.ledgers:
+            install_resolver(runner)
             await runner.crawl(ArchiveSpider, context=run.context)
         else:
             run.context.close_reason = "finished"

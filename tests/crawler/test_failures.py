@@ -138,7 +138,7 @@ def test_private_addresses_are_refused_unless_allowed(
     assert result.returncode == 1
     ((kind, message, status),) = errors_by_source(tmp_path)["good"]
     assert (kind, status) == ("refused", "failed")
-    assert "127.0.0.1 is a private or loopback address" in message
+    assert message.startswith("refused: 127.0.0.1 is a loopback address (set network")
     assert server.requests_for("/page/china-russia-relations.html") == []
 
 
