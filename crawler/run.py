@@ -15,6 +15,7 @@ from crawler.context import CrawlContext, SourceLedger
 from crawler.guard import install_resolver
 from crawler.spider import ArchiveSpider
 from crawler.workers import ExtractionPool, default_workers
+from crawler.writer import Writer
 from storage.archive import ensure_source
 from storage.owners import process_owner
 from storage.runs import finish_run, finish_source_run, start_run, start_source_run
@@ -61,7 +62,10 @@ def scrapy_settings(config: Config) -> Settings:
             "REDIRECT_MAX_TIMES": 10,
             "RETRY_TIMES": 1,
             "COOKIES_ENABLED": False,
+            # Both would let local processes run code inside the crawl (Scrapy 2.19 enables its
+            # remote-control HTTP server by default, and writes its token to the home folder).
             "TELNETCONSOLE_ENABLED": False,
+            "REMOTE_CONTROL_ENABLED": False,
             "LOG_LEVEL": "WARNING",
             "LOG_INSTALL_ROOT_HANDLER": False,  # the CLI configures logging
             # The spider logs each failure once, a warning with its URL, as it records it;
@@ -99,7 +103,7 @@ class Run:
     run_id: int
     context: CrawlContext
     busy: list[str]
-    owns_pool: bool = True  # False when the pool outlives the run (the service's worker)
+    owns_pool: bool = True  # False when pool and writer outlive the run (the service's worker)
 
 
 def open_run(
@@ -109,10 +113,12 @@ def open_run(
     trigger: str,
     workers: int | None,
     pool: ExtractionPool | None = None,
+    writer: Writer | None = None,
 ) -> Run:
     """Record a new run and lease its sources; a source another process is crawling is skipped.
 
-    Extraction runs in `pool` when given (kept open after the run), else in a pool of its own.
+    Extraction runs in `pool` and database work on `writer` when given (both kept open after
+    the run), else in a pool and on a writer thread of the run's own.
     """
     owner = process_owner()
     run_id = start_run(engine, trigger, owner)
@@ -125,17 +131,16 @@ def open_run(
             continue
         source_run_id = start_source_run(engine, run_id, source_id)
         ledgers[source.name] = SourceLedger(source, source_id, source_run_id)
-    shared = pool is not None
-    if pool is None:
+    shared = pool is not None and writer is not None
+    if pool is None or writer is None:
         pool = ExtractionPool(default_workers() if workers is None else workers)
-    context = CrawlContext(engine=engine, config=config, ledgers=ledgers, pool=pool)
+        writer = Writer()
+    context = CrawlContext(engine, config, ledgers, pool, writer)
     return Run(run_id, context, busy, owns_pool=not shared)
 
 
 def close_run(engine: Engine, run: Run) -> list[SourceSummary]:
     """Record each source's outcome, save validators of sources that went through, release."""
-    if run.owns_pool:
-        run.context.pool.close()
     complete = run.context.close_reason == "finished"
     owner = process_owner()
     summaries = []
@@ -192,7 +197,7 @@ def run_crawl(
         else:
             run.context.close_reason = "finished"
     finally:
-        summaries = close_run(engine, run)
+        summaries = finish_run_here(engine, run)
     return summaries
 
 
@@ -204,9 +209,18 @@ async def run_crawl_async(
     *,
     trigger: str = "serve",
     workers: int | None = 0,
+    pool: ExtractionPool | None = None,
+    writer: Writer | None = None,
 ) -> list[SourceSummary]:
-    """The same pass inside a reactor that is already running (one runner, many crawls)."""
-    run = open_run(engine, config, sources, trigger, workers)
+    """The same pass inside a reactor that is already running (one runner, many crawls).
+
+    Recording the run's start and end goes through `writer` too, so that other crawls of the
+    same reactor keep going meanwhile.
+    """
+    if writer is None:
+        run = open_run(engine, config, sources, trigger, workers, pool)
+    else:
+        run = await writer.call(open_run, engine, config, sources, trigger, workers, pool, writer)
     try:
         if run.context.ledgers:
             install_resolver(runner)
@@ -214,5 +228,18 @@ async def run_crawl_async(
         else:
             run.context.close_reason = "finished"
     finally:
-        summaries = close_run(engine, run)
+        if run.owns_pool:
+            summaries = finish_run_here(engine, run)
+        else:  # behind the run's own writes, which the single writer thread did first
+            summaries = await run.context.writer.call(close_run, engine, run)
     return summaries
+
+
+def finish_run_here(engine: Engine, run: Run) -> list[SourceSummary]:
+    """Wait for the run's writes, close its record, and shut its own pool and writer."""
+    run.context.writer.flush()
+    try:
+        return close_run(engine, run)
+    finally:
+        run.context.pool.close()
+        run.context.writer.close()
