@@ -79,6 +79,13 @@ class SourceConfig(Strict):
     parser: str | None = None
     enabled: bool = True
 
+    @field_validator("name")
+    @classmethod
+    def _not_seed(cls, value: str) -> str:
+        if value == "seed":  # storage.archive.SEED_SOURCE: the seed corpus's own source
+            raise ValueError("`seed` is the seed corpus's source; choose another name")
+        return value
+
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:

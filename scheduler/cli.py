@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 from crawler.config import Config, load_config
 from crawler.exceptions import AmurError, ConfigError, ExtractionError, NotFoundError
 from scheduler.formats import METADATA_FIELDS, WRITERS, table
-from storage.archive import set_review
+from storage.archive import SourceKindError, set_review
 from storage.errors import StorageError
 from storage.passages import shared_passages
 from storage.queries import (
@@ -126,6 +126,9 @@ class AmurGroup(click.Group):
         except ConfigError as err:
             for line in str(err).splitlines():  # one line per problem found
                 click.echo(f"amur: config error: {line}", err=True)
+            ctx.exit(2)
+        except SourceKindError as err:  # a configured source that the archive holds as another kind
+            click.echo(f"amur: config error: {ctx.obj.config_path}: {err}", err=True)
             ctx.exit(2)
         except AmurError as err:
             click.echo(f"amur: {err}", err=True)
@@ -286,35 +289,57 @@ def export(
 @main.command(name="import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
-    "--source", default="import", show_default=True, help="Source name to file them under."
+    "--source",
+    default="import",
+    show_default=True,
+    help="Source to file them under: a new name or an earlier import's; "
+    "not `seed`, not a crawl source.",
 )
 @pass_app
 def import_(app: App, file: Path, source: str) -> None:
     """Bulk-load documents from JSON Lines (the export's fields; at least url, title, text).
 
     Each document is classified exactly like a crawled one: relevance, then dedup against
-    everything stored before it. Bad lines are reported with their number and skipped; exits 1
-    if there were any.
+    everything stored before it; a missing language is identified from the text. Bad lines
+    (not UTF-8, not JSON, a bad field, longer than network.max_body_mb) are reported with their
+    number and skipped; exits 1 if there were any. The source must belong to imports: exits 2,
+    importing nothing, for `seed`, a configured source or another kind's source.
 
-    Example: amur import my-collection.jsonl
+    Example: amur import my-collection.jsonl --source my-collection
     """
-    from crawler.importer import ImportSummary, import_file
+    from crawler.importer import MIB, ImportSummary, count_lines, import_file, source_refusal
 
-    with file.open(encoding="utf-8") as lines:
-        total = sum(1 for _ in lines)
+    refusal = source_refusal(source, {configured.name for configured in app.config.sources})
+    if refusal is not None:
+        click.echo(f"amur: {refusal}", err=True)
+        raise click.exceptions.Exit(2)
     show = sys.stderr.isatty()
+    total = count_lines(file) if show else 0
 
     def progress(line: int, summary: ImportSummary) -> None:
-        if show and (line % 50 == 0 or line == total):
+        if show and line % 50 == 0:
             counts = summary.counts
             click.echo(
                 f"\r\033[Kimporting {line}/{total}: {counts['new']} new, "
                 f"{counts['duplicates']} duplicates, {counts['errors']} errors",
                 err=True,
-                nl=line == total,
+                nl=False,
             )
 
-    summary = import_file(app.engine, app.config.relevance, file, source, progress)
+    try:
+        summary = import_file(
+            app.engine,
+            app.config.relevance,
+            file,
+            source,
+            max_line_bytes=int(app.config.network.max_body_mb * MIB),
+            progress=progress,
+        )
+    except SourceKindError as err:
+        click.echo(f"amur: --source: {err}", err=True)
+        raise click.exceptions.Exit(2) from err
+    if show:
+        click.echo("\r\033[K", err=True, nl=False)
     for problem in summary.problems:
         click.echo(f"amur: {problem}", err=True)
     counts = summary.counts

@@ -77,6 +77,8 @@ def ensure_source(engine: Engine, name: str, kind: str, url: str | None) -> int:
             session.add(source)
             session.flush()
         else:
+            if source.kind != kind and {source.kind, kind} & OWNED_KINDS:
+                raise SourceKindError(name, source.kind, kind)
             source.kind, source.url = kind, url
         return source.id
 
@@ -251,3 +253,34 @@ def stored_seeds(engine: Engine) -> set[str]:
     """File names of the seed documents already in the archive."""
     with engine.connect() as connection:
         return set(connection.scalars(select(Document.seed).where(Document.seed.is_not(None))))
+
+
+# Sources no config describes: their kind is theirs for good. A crawl source whose config names
+# one of them is refused, not allowed to take over the documents the seeds or an import filed.
+OWNED_KINDS = frozenset({"seed", "import"})
+
+
+class SourceKindError(ValueError):
+    """A source name that already belongs to a source of another kind."""
+
+    def __init__(self, name: str, kind: str, wanted: str) -> None:
+        super().__init__(
+            f"source {name!r} is of kind {kind}, not {wanted}; choose another name for it"
+        )
+        self.name, self.kind, self.wanted = name, kind, wanted
+
+
+def claim_source(engine: Engine, name: str, kind: str) -> int:
+    """The id of source `name`, created with `kind`; SourceKindError if it has another kind.
+
+    For sources no config describes (imports): unlike `ensure_source` it never changes a kind.
+    """
+    with writing(engine) as session:
+        source = session.scalar(select(Source).where(Source.name == name))
+        if source is None:
+            source = Source(name=name, kind=kind, url=None)
+            session.add(source)
+            session.flush()
+        elif source.kind != kind:
+            raise SourceKindError(name, source.kind, kind)
+        return source.id

@@ -14,7 +14,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from crawler.exceptions import ExtractionError, ForumError
-from crawler.extraction import Extracted, decode_html
+from crawler.extraction import Extracted, decode_html, identify_language
 from crawler.forums import Thread, parser_for
 from crawler.items import PageItem
 from crawler.kinds.base import SourceKind
@@ -72,7 +72,8 @@ class ForumKind(SourceKind):
                     title=post.title,
                     author=post.author,
                     published=post.published,
-                    language=None,
+                    # Per post: a reply may quote an article in another language.
+                    language=identify_language(post.text),
                     text=post.text,
                     canonical_url=url,
                     description=None,

@@ -92,3 +92,14 @@ def test_forced_parser_on_a_mirror(server: FixtureServer, tmp_path: Path) -> Non
     config = write_config(tmp_path, server.base, [thread_source("div-thread.html", parser="udn")])
     result = amur(config, "crawl")
     assert summary_row(result.stdout, "udn") == ["ok", "3", "0", "0", "0", "0"]
+
+
+def test_crawled_posts_have_their_language_identified(
+    server: FixtureServer, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, server.base, [thread_source("paged-thread.html")])
+    assert amur(config, "crawl").returncode == 0
+    posts = seed_posts(export(config))
+    # Short Chinese comments on page 2: not seeds, so their language is the crawl's finding.
+    assert [posts[aid]["language"] for aid in ("7290133", "7290241")] == ["zh", "zh"]
+    assert (posts["7290133"]["source"], posts["7290241"]["source"]) == ("udn", "udn")
