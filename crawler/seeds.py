@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Engine
 
 from crawler.exceptions import ConfigError
-from crawler.forums import parse_text_posts
 from crawler.relevance import RelevanceRules, judge
 from storage.archive import (
     SEED_SOURCE,
@@ -82,6 +81,10 @@ def seed_documents(entry: SeedEntry, raw: str, fetched: datetime) -> list[Docume
         seed=entry.file,
     )
     if entry.kind == "forum-thread":
+        # Imported here: the forum parsers bring lxml and trafilatura, which commands that
+        # find every seed in place (all but the first) need not load.
+        from crawler.forums import parse_text_posts
+
         # The same splitter as crawled threads, so a crawled post meets its seed post.
         thread = parse_text_posts(raw, seed_url(entry))
         return [
@@ -101,17 +104,20 @@ def seed_documents(entry: SeedEntry, raw: str, fetched: datetime) -> list[Docume
     return [replace(base, text=text)]
 
 
-def import_seeds(engine: Engine, folder: Path, rules: RelevanceRules) -> int:
+def import_seeds(
+    engine: Engine, folder: Path, rules: RelevanceRules, *, posts: bool = True
+) -> int:
     """Import the seed documents not yet in the archive; returns how many were added.
 
-    Checked per document, not per file, so a run killed half-way through a thread's posts
-    completes the import next time.
+    With `posts`, a thread already present is checked post by post, so a run killed half-way
+    through its posts completes the import next time; that parses the thread, which commands
+    that only read the archive skip (`posts=False`).
     """
     manifest = load_manifest(folder)
     present = stored_seeds(engine)
     added = 0
     for entry in manifest.seeds:
-        if entry.file in present and entry.kind != "forum-thread":
+        if entry.file in present and (entry.kind != "forum-thread" or not posts):
             continue
         path = folder / entry.file
         try:

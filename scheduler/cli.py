@@ -63,13 +63,22 @@ class App:
             from storage.database import open_archive
 
             self._engine = open_archive(self.config.database)
-            added = import_seeds(self._engine, self.config.seeds, self.config.relevance)
+            command = click.get_current_context().info_name
+            added = import_seeds(
+                self._engine,
+                self.config.seeds,
+                self.config.relevance,
+                posts=command in WRITING_COMMANDS,
+            )
             if added:
                 logger.info("imported %d seed documents", added)
         return self._engine
 
 
 pass_app = click.make_pass_decorator(App)
+# Commands that complete a seed thread left half-imported; the others only import what is
+# missing whole (on first use), which keeps them from loading the forum parsers.
+WRITING_COMMANDS = frozenset({"init", "crawl", "serve", "import"})
 
 
 def _one_line(error: BaseException) -> str:
