@@ -330,3 +330,19 @@ def test_copy_with_a_new_text_is_revised(tmp_path: Path) -> None:
     assert records["https://example.org/copy"]["revisions"] == 2
     assert records["https://example.org/copy"]["matches"] == []
     assert records["https://example.org/good-1"]["matches"] == []
+
+
+def test_revised_to_an_earlier_documents_text_and_back(tmp_path: Path) -> None:
+    # Found by the fuzzer too: two documents made identical by a revision both hold
+    # fingerprints; revising one again must not index the other a second time.
+    first, second = good(1), good(2)
+    steps = [first, second, {**first, "text": second["text"]}, first]
+    config = config_with(tmp_path)
+    for number, record in enumerate(steps):
+        path = write_lines(tmp_path / f"{number}.jsonl", record)
+        code, _, err = run(config, "import", str(path))
+        assert code == 0, err
+    records = {r["url"]: r for r in exported(config, "--source", "import")}
+    assert records[first["url"]]["text"] == first["text"]
+    assert records[first["url"]]["revisions"] == 2  # distinct texts: the first and the second's
+    assert records[first["url"]]["matches"] == []
