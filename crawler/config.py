@@ -270,10 +270,15 @@ def load_config(path: Path) -> Config:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
         raise ConfigError(_yaml_problem(path, text, err)) from err
+    except RecursionError as err:  # PyYAML composes nested collections recursively
+        raise ConfigError(f"{path}: not valid YAML: collections nested too deeply") from err
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the config file must be a mapping of keys to values")
+    for key in ("database", "seeds"):  # paths are resolved below, and no path holds a NUL
+        if isinstance(data.get(key), str) and "\0" in data[key]:
+            raise ConfigError(f"{path}:{_line_of(root, (key,))}: {key}: holds a NUL character")
     try:
         return Config.model_validate(_resolve_paths(data, path.resolve().parent))
     except ValidationError as err:

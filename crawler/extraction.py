@@ -223,6 +223,22 @@ def _title(ld: _Obj, head: dict[str, str], tree: HtmlElement, sites: set[str]) -
     return None
 
 
+def absolute_url(base: str | None, href: str) -> str | None:
+    """`href` made absolute against `base`; None unless it is an http(s) URL one can fetch.
+
+    Links in pages and feeds are anyone's text: an unclosed IPv6 host ("http://[::1") makes
+    urljoin raise, a port out of range makes Scrapy raise; both are refused here.
+    """
+    try:
+        url = urljoin(base or "", href.strip())
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.hostname and parts.port != 0:
+            return url
+    except ValueError:
+        pass
+    return None
+
+
 def _canonical(ld: _Obj, head: dict[str, str], tree: HtmlElement, url: str | None) -> str | None:
     """<link rel=canonical>, else the JSON-LD url or og:url, made absolute against the page URL."""
     links = [link.get("href") for link in tree.iterfind(".//link[@rel]")
@@ -230,10 +246,8 @@ def _canonical(ld: _Obj, head: dict[str, str], tree: HtmlElement, url: str | Non
     main = ld.get("mainEntityOfPage")
     main = main.get("@id") or main.get("url") if isinstance(main, dict) else main
     for candidate in (*links, ld.get("url"), main, head.get("og:url")):
-        if isinstance(candidate, str) and candidate.strip():
-            absolute = urljoin(url or "", candidate.strip())
-            if absolute.startswith(("http://", "https://")):
-                return absolute
+        if isinstance(candidate, str) and (absolute := absolute_url(url, candidate)):
+            return absolute
     return None
 
 
@@ -346,7 +360,7 @@ def _lang_code(tag: str | None) -> str | None:
     """ISO 639-1 from a language tag: 'zh-Hant' → 'zh', 'en_GB' → 'en'."""
     primary = re.split(r"[-_]", (tag or "").strip().lower())[0]
     primary = _LANG_ALIASES.get(primary, primary)
-    return primary if len(primary) == 2 and primary.isalpha() else None
+    return primary if len(primary) == 2 and primary.isascii() and primary.isalpha() else None
 
 
 def _identify(text: str) -> tuple[str | None, float]:

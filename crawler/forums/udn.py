@@ -23,11 +23,12 @@ import logging
 import re
 from dataclasses import dataclass, replace
 from datetime import date
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import lxml.html
 
 from crawler.exceptions import ForumError
+from crawler.extraction import absolute_url
 from crawler.forums import Post, Thread, html_root, paragraphs, register, render_lines
 
 logger = logging.getLogger(__name__)
@@ -42,8 +43,9 @@ RECOGNISE = re.compile(r"trackback\.jsp\?[^\s\"'<>]*?\baid=\d+", re.I)
 
 FRIEND = re.compile(r"留言加入好友")
 LEVEL = re.compile(r"等級\s*[:：]\s*\d+")
-RECOMMENDERS = re.compile(r"文章推薦人\s*[(（]\s*(\d+)\s*[)）]")
-EDITS = re.compile(r"本文於[^修\n]{0,30}修改第\s*(\d+)\s*次")
+# Counts of more than six digits are junk, not chrome (and int() refuses 4300 digits).
+RECOMMENDERS = re.compile(r"文章推薦人\s*[(（]\s*(\d{1,6})\s*[)）]")
+EDITS = re.compile(r"本文於[^修\n]{0,30}修改第\s*(\d{1,6})\s*次")
 COUNTERS = re.compile(r"瀏覽\s*[\d,]+")
 LIKES = re.compile(r"^(?P<before>.*?)\s*推薦\s*[(（]?\s*\d+\s*[)）]?$")
 REPLIES_MARKER = re.compile(r"^回應文章(?:$|[\s(（:：])")
@@ -111,6 +113,13 @@ def parse_lines(lines: list[str], url: str, page_title: str | None = None) -> Th
     title = head_title or (posts[0].title if _is_opening(chunks[0].lines) else None)
     if title is None and page_title:
         title = re.split(r"\s+[-|｜]\s+|｜", page_title.strip())[0] or None
+    # A post with no text (an image, a removed body) is nothing to archive, and every such post
+    # would be a copy of every other.
+    if empty := [post.post_id for post in posts if not post.text]:
+        logger.warning("udn %s: posts without text skipped: %s", url, ", ".join(empty))
+        posts = [post for post in posts if post.text]
+        if not posts:
+            raise ForumError(f"{url}: no udn post on the page has any text")
     logger.debug("udn %s: %d posts", url, len(posts))
     return Thread(url=url, title=title, posts=tuple(posts), next_page=None)
 
@@ -367,7 +376,7 @@ def _looks_like_error(lines: list[str], page_title: str | None) -> bool:
 
 def _page_number(url: str) -> int:
     value = parse_qs(urlsplit(url).query).get("pno", ["1"])[0]
-    return int(value) if value.isdigit() else 1
+    return int(value) if value.isdigit() and len(value) <= 6 else 1  # no 4300-digit int()
 
 
 def _same_thread(target: str, url: str) -> bool:
@@ -386,15 +395,17 @@ def _says_next(link: lxml.html.HtmlElement) -> bool:
 def next_page(root: lxml.html.HtmlElement, url: str) -> str | None:
     """The next reply page: rel=next, else a 下一頁/›-style link, else this thread's pno+1 link."""
     base_element = root.find(".//base[@href]")
-    base = urljoin(url, base_element.get("href")) if base_element is not None else url
+    base = url
+    if base_element is not None:
+        base = absolute_url(url, base_element.get("href", "")) or url
     current = _page_number(url)
     by_text = by_number = None
     for link in root.iter("a", "link"):
         href = (link.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
-        target = urljoin(base, href)
-        if target.split("#")[0] == url.split("#")[0]:
+        target = absolute_url(base, href)
+        if target is None or target.split("#")[0] == url.split("#")[0]:
             continue
         if "next" in (link.get("rel") or "").lower().split():
             return target
