@@ -7,20 +7,25 @@ this one object, handed to the spider; components reach it through `crawler.spid
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Self
 
 from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
 from sqlalchemy import Engine
 
 from crawler.config import Config, SourceConfig
 from crawler.workers import ExtractionPool
 from crawler.writer import Writer
-from storage.runs import record_error
+from storage.runs import COUNTERS, record_error
 from storage.schedule import Validators
 
 logger = logging.getLogger(__name__)
+
+
+def stat_name(counter: str, source: str) -> str:
+    """The stats collector's key for a counter of a source (`amur/new/telegraph`)."""
+    return f"amur/{counter}/{source}"
 
 
 @dataclass
@@ -30,8 +35,6 @@ class SourceLedger:
     source: SourceConfig
     source_id: int
     source_run_id: int
-    # fetched, new, duplicates, irrelevant, errors, and `known` (links skipped, already held)
-    counts: Counter[str] = field(default_factory=Counter)
     # Set when the source's own entry point (feed, listing, page) could not be read.
     failed: bool = False
     # Validators of the source's own URLs, saved only once the whole run went through.
@@ -48,16 +51,27 @@ class CrawlContext:
     writer: Writer
     # Why the spider closed: "finished" after a full pass, "shutdown" on SIGTERM/SIGINT.
     close_reason: str | None = None
+    # The crawl's stats collector, where the counters live (set when the spider is built).
+    stats: StatsCollector | None = None
 
     def count(self, source: str, counter: str, by: int = 1) -> None:
-        self.ledgers[source].counts[counter] += by
+        """Add to one of `storage.runs.COUNTERS` of `source`, in Scrapy's stats collector."""
+        assert counter in COUNTERS, counter
+        assert self.stats is not None, "counted before the crawl started"
+        self.stats.inc_value(stat_name(counter, source), by)
+
+    def counts(self, source: str) -> dict[str, int]:
+        """Every counter of `source` so far (zeros before the crawl started)."""
+        if self.stats is None:
+            return dict.fromkeys(COUNTERS, 0)
+        return {name: self.stats.get_value(stat_name(name, source), 0) for name in COUNTERS}
 
     def error(
         self, source: str, url: str | None, kind: str, message: str, *, fatal: bool = False
     ) -> None:
         """Record a failure against `source` and carry on with the others."""
         ledger = self.ledgers[source]
-        ledger.counts["errors"] += 1
+        self.count(source, "errors")
         ledger.failed = ledger.failed or fatal
         logger.warning("%s: %s %s: %s", source, kind, url, message)
         self.writer.submit(record_error, self.engine, ledger.source_run_id, url, kind, message)

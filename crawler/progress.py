@@ -31,10 +31,11 @@ class Progress:
         return extension
 
     def _line(self) -> str:
-        ledgers = self.crawler.spider.context.ledgers.values()  # type: ignore[union-attr]
+        context = self.crawler.spider.context  # type: ignore[union-attr]
+        ledgers = context.ledgers
         total: Counter[str] = Counter()
-        for ledger in ledgers:
-            total.update(ledger.counts)
+        for name in ledgers:
+            total.update(context.counts(name))
         return (
             f"crawling {len(ledgers)} source(s): {total['fetched']} fetched, {total['new']} new, "
             f"{total['duplicates']} duplicates, {total['irrelevant']} not relevant, "

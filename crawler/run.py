@@ -18,7 +18,7 @@ from crawler.workers import ExtractionPool, default_workers
 from crawler.writer import Writer
 from storage.archive import ensure_source
 from storage.owners import process_owner
-from storage.runs import finish_run, finish_source_run, start_run, start_source_run
+from storage.runs import COUNTERS, finish_run, finish_source_run, start_run, start_source_run
 from storage.schedule import acquire_lease, release_lease, save_validators
 
 logger = logging.getLogger(__name__)
@@ -28,20 +28,15 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True)
 class SourceSummary:
+    """How one source's run went: its outcome and its counters (`storage.runs.COUNTERS`)."""
+
     name: str
     status: str  # ok | failed | interrupted | busy (another process was crawling it)
-    fetched: int
-    new: int
-    duplicates: int
-    irrelevant: int
-    errors: int
-    known: int
-    revised: int
-    unchanged: int
+    counts: dict[str, int]
 
     @classmethod
     def busy(cls, name: str) -> SourceSummary:
-        return cls(name, "busy", 0, 0, 0, 0, 0, 0, 0, 0)
+        return cls(name, "busy", dict.fromkeys(COUNTERS, 0))
 
 
 def scrapy_settings(config: Config) -> Settings:
@@ -145,7 +140,7 @@ def close_run(engine: Engine, run: Run) -> list[SourceSummary]:
     owner = process_owner()
     summaries = []
     for ledger in run.context.ledgers.values():
-        counts = ledger.counts
+        counts = run.context.counts(ledger.source.name)
         if not complete:
             source_status = "interrupted"
         else:
@@ -154,22 +149,9 @@ def close_run(engine: Engine, run: Run) -> list[SourceSummary]:
         if complete and not counts["errors"]:
             for url, seen in ledger.validators.items():
                 save_validators(engine, ledger.source_id, url, seen)
-        finish_source_run(engine, ledger.source_run_id, source_status, dict(counts))
+        finish_source_run(engine, ledger.source_run_id, source_status, counts)
         release_lease(engine, ledger.source_id, owner)
-        summaries.append(
-            SourceSummary(
-                name=ledger.source.name,
-                status=source_status,
-                fetched=counts["fetched"],
-                new=counts["new"],
-                duplicates=counts["duplicates"],
-                irrelevant=counts["irrelevant"],
-                errors=counts["errors"],
-                known=counts["known"],
-                revised=counts["revised"],
-                unchanged=counts["unchanged"],
-            )
-        )
+        summaries.append(SourceSummary(ledger.source.name, source_status, counts))
     summaries += [SourceSummary.busy(name) for name in run.busy]
     finish_run(engine, run.run_id, "ok" if complete else "interrupted")
     return summaries

@@ -67,12 +67,18 @@ class ArchiveSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArchiveSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         # A crash in a callback or a pipeline (a database error, a broken worker pool) is
         # recorded against its source like any failure: the run then does not count as clean,
         # so its validators are not saved and the page is fetched in full next time.
         crawler.signals.connect(spider.item_failed, signal=signals.item_error)
         crawler.signals.connect(spider.callback_failed, signal=signals.spider_error)
         return spider  # type: ignore[return-value]
+
+    def opened(self) -> None:
+        """The crawl's stats collector exists from here on: the counters live there."""
+        assert self.crawler.stats is not None
+        self.context.stats = self.crawler.stats
 
     def item_failed(self, item: PageItem, response: Response | None, failure: Failure) -> None:
         kind = type(failure.value).__name__.lower()

@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 
 from crawler.config import Config, load_config
 from crawler.exceptions import AmurError, ConfigError, ExtractionError, NotFoundError
-from scheduler.formats import METADATA_FIELDS, WRITERS, table
+from scheduler.formats import METADATA_FIELDS, SUMMARY_COUNTERS, WRITERS, table
 from storage.archive import SourceKindError, set_review
 from storage.errors import StorageError
 from storage.passages import shared_passages
@@ -79,6 +79,8 @@ pass_app = click.make_pass_decorator(App)
 # Commands that complete a seed thread left half-imported; the others only import what is
 # missing whole (on first use), which keeps them from loading the forum parsers.
 WRITING_COMMANDS = frozenset({"init", "crawl", "serve", "import"})
+# The counters of a source's last run that `status` shows (`storage.runs.COUNTERS`).
+STATUS_COUNTERS = ("found", "new", "revised")
 
 
 def _one_line(error: BaseException) -> str:
@@ -206,9 +208,8 @@ def init(app: App) -> None:
     default=None,
     help="Extraction worker processes (default: one per core; 0 extracts inline).",
 )
-@click.option("--trigger", type=click.Choice(["crawl", "serve"]), default="crawl", hidden=True)
 @pass_app
-def crawl(app: App, sources: tuple[str, ...], workers: int | None, trigger: str) -> None:
+def crawl(app: App, sources: tuple[str, ...], workers: int | None) -> None:
     """One pass over all enabled sources (or the named ones), then exit.
 
     Prints a summary per source. A source that another amur process is crawling at that
@@ -230,12 +231,9 @@ def crawl(app: App, sources: tuple[str, ...], workers: int | None, trigger: str)
     if not selected:
         click.echo("no enabled sources to crawl", err=True)
         return
-    summaries = run_crawl(app.engine, config, selected, workers=workers, trigger=trigger)
-    headers = ("source", "status", "fetched", "new", "duplicates", "not relevant", "errors")
-    rows = [
-        (s.name, s.status, s.fetched, s.new, s.duplicates, s.irrelevant, s.errors)
-        for s in summaries
-    ]
+    summaries = run_crawl(app.engine, config, selected, workers=workers)
+    headers = ("source", "status", *SUMMARY_COUNTERS.values())
+    rows = [(s.name, s.status, *(s.counts[c] for c in SUMMARY_COUNTERS)) for s in summaries]
     click.echo(table(headers, rows))
     if all(summary.status == "failed" for summary in summaries):
         raise click.exceptions.Exit(1)
@@ -440,14 +438,15 @@ def status(app: App) -> None:
                 source.kind,
                 _local(last) if last else "never",
                 state.outcome if state and state.outcome else "-",
-                f"{state.found}/{state.new}" if state else "-",
+                "/".join(str(state.counts[c]) for c in STATUS_COUNTERS) if state else "-",
                 state.consecutive_failures if state else 0,
                 next_run,
                 (state.last_error or "")[:60] if state else "",
             )
         )
     headers = (
-        "source", "kind", "last run", "outcome", "found/new", "failures", "next run", "last error"
+        "source", "kind", "last run", "outcome", "/".join(STATUS_COUNTERS), "failures",
+        "next run", "last error",
     )  # fmt: skip
     click.echo(table(headers, rows))
     for alarm in alarms:

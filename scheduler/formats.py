@@ -13,6 +13,15 @@ EXPORT_FIELDS = (
 )  # fmt: skip
 # The fields shown as a document's metadata, before its matches and text.
 METADATA_FIELDS = tuple(f for f in EXPORT_FIELDS if f not in ("text", "matches"))
+# The counters (`storage.runs.COUNTERS`) a crawl summary shows, with their column headings.
+SUMMARY_COUNTERS = {
+    "fetched": "fetched",
+    "new": "new",
+    "revised": "revised",
+    "duplicates": "duplicates",
+    "irrelevant": "not relevant",
+    "errors": "errors",
+}
 
 
 def write_jsonl(records: Iterable[dict[str, Any]], out: TextIO) -> int:

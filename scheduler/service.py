@@ -46,7 +46,7 @@ from sqlalchemy import Engine
 from crawler.config import Config, SourceConfig
 from scheduler.tasks import Done, Task
 from storage.archive import ensure_source, now
-from storage.runs import SourceStatus, interrupt_abandoned_runs, source_statuses
+from storage.runs import COUNTERS, SourceStatus, interrupt_abandoned_runs, source_statuses
 from storage.schedule import set_next_run, source_state
 
 logger = logging.getLogger(__name__)
@@ -326,17 +326,13 @@ class Service:
         status: SourceStatus | None,
     ) -> None:
         """One structured line per run, for the journal and log processors."""
-        counts = summary or {}
         record = {
             "event": "run",
             "source": name,
             "seconds": round((now() - started).total_seconds(), 2),
-            "outcome": counts.get("status", "interrupted"),
-            "fetched": counts.get("fetched", 0),
-            "new": counts.get("new", 0),
-            "revised": counts.get("revised", 0),
-            "unchanged": counts.get("unchanged", 0),
-            "errors": counts.get("errors", 0),
+            "outcome": summary["status"] if summary else "interrupted",
+            **dict.fromkeys(COUNTERS, 0),
+            **(summary["counts"] if summary else {}),
             "failures": status.consecutive_failures if status else 0,
         }
         logger.info("%s", json.dumps(record, ensure_ascii=False))

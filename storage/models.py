@@ -167,6 +167,8 @@ class SourceRun(Base):
     errors: Mapped[int] = mapped_column(Integer, default=0)
     found: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    revised: Mapped[int] = mapped_column(Integer, default=0)
+    known: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (UniqueConstraint("run_id", "source_id"),)
 

@@ -13,7 +13,21 @@ from storage.database import writing
 from storage.models import CrawlRun, Document, FetchError, Source, SourceRun, SourceState
 from storage.owners import owner_gone
 
-COUNTERS = ("fetched", "new", "duplicates", "irrelevant", "errors", "found", "unchanged")
+# What a crawl counts per source, in the order summaries show them: items the source listed,
+# pages fetched, what storing them did (new, revised, duplicates, not relevant), links skipped
+# as already held, the source's own URL answering unchanged, and errors. The one list used by
+# the crawl's stats (`crawler.context`), the run records (`source_runs` columns) and `status`.
+COUNTERS = (
+    "found",
+    "fetched",
+    "new",
+    "revised",
+    "duplicates",
+    "irrelevant",
+    "known",
+    "unchanged",
+    "errors",
+)
 # Runs in a row that found nothing, after runs that did, before `status` raises the alarm.
 QUIET_RUNS = 3
 
@@ -26,10 +40,7 @@ class SourceStatus:
     kind: str
     last_run: datetime | None
     outcome: str | None
-    fetched: int
-    found: int
-    new: int
-    errors: int
+    counts: dict[str, int]  # the latest run's COUNTERS (zeros before any run)
     consecutive_failures: int
     last_error: str | None
     next_run: datetime | None
@@ -165,10 +176,7 @@ def source_statuses(engine: Engine, name: str | None = None) -> list[SourceStatu
                     kind=source.kind,
                     last_run=last.finished if last else None,
                     outcome=last.status if last else None,
-                    fetched=last.fetched if last else 0,
-                    found=last.found if last else 0,
-                    new=last.new if last else 0,
-                    errors=last.errors if last else 0,
+                    counts={name: getattr(last, name) if last else 0 for name in COUNTERS},
                     consecutive_failures=failures,
                     last_error=last_error,
                     next_run=state.next_run if state else None,

@@ -98,14 +98,14 @@ def test_crawls_succeed(archive: Archive) -> None:
 
 
 def test_summary_counts_per_source(archive: Archive) -> None:
-    # status fetched new duplicates not-relevant errors
+    # status fetched new revised duplicates not-relevant errors
     # The Lawford article is quoted in full by a seed post: already held, so not new.
-    assert summary_row(archive.first.stdout, "telegraph") == ["ok", "3", "1", "1", "1", "0"]
+    assert summary_row(archive.first.stdout, "telegraph") == ["ok", "3", "1", "0", "1", "1", "0"]
     second = archive.second.stdout
-    assert summary_row(second, "telegraph") == ["ok", "0", "0", "0", "0", "0"]
-    assert summary_row(second, "atomblog") == ["ok", "4", "2", "1", "1", "0"]
-    assert summary_row(second, "thinktank") == ["ok", "3", "2", "0", "1", "0"]
-    assert summary_row(second, "hub") == ["ok", "1", "1", "0", "0", "0"]
+    assert summary_row(second, "telegraph") == ["ok", "0", "0", "0", "0", "0", "0"]
+    assert summary_row(second, "atomblog") == ["ok", "4", "2", "0", "1", "1", "0"]
+    assert summary_row(second, "thinktank") == ["ok", "3", "2", "0", "0", "1", "0"]
+    assert summary_row(second, "hub") == ["ok", "1", "1", "0", "0", "0", "0"]
 
 
 @pytest.mark.parametrize(("site", "path", "fields"), expected_pages())
@@ -174,7 +174,7 @@ def test_second_crawl_of_unchanged_sites_adds_nothing(archive: Archive) -> None:
     ]
     for source in ("telegraph", "atomblog", "thinktank", "hub"):
         row = summary_row(archive.third.stdout, source)
-        assert row[2:5] == ["0", "0", "0"], (source, row)
+        assert row[2:5] == ["0", "0", "0"], (source, row)  # new, revised, duplicates
     # Articles already held are not even fetched again: only feeds, listings, pages, robots.txt.
     article_paths = [p for p in archive.recrawl_requests if "/2025/" in p and "research" not in p]
     assert article_paths == []

@@ -37,7 +37,7 @@ def test_crawled_posts_are_the_seed_posts(
     result = amur(config, "crawl")
     assert result.returncode == 0, result.stderr
     # fetched 3 posts; each is already in the archive as a seed post with the same text.
-    assert summary_row(result.stdout, "udn") == ["ok", "3", "0", "0", "0", "0"]
+    assert summary_row(result.stdout, "udn") == ["ok", "3", "0", "0", "0", "0", "0"]
     after = export(config)
     assert [(r["id"], r["text"], r["revisions"]) for r in after] == [
         (r["id"], r["text"], r["revisions"]) for r in before
@@ -51,7 +51,7 @@ def test_new_reply_and_edited_post(server: FixtureServer, tmp_path: Path) -> Non
     server.set("/udn/div-thread.html", file="udn/thread-later.html")
     result = amur(config, "crawl")
     assert result.returncode == 0, result.stderr
-    assert summary_row(result.stdout, "udn") == ["ok", "4", "1", "0", "0", "0"]
+    assert summary_row(result.stdout, "udn") == ["ok", "4", "1", "1", "0", "0", "0"]
     posts = seed_posts(export(config))
     reply = posts["7290377"]
     assert (reply["source"], reply["new"], reply["relevant"]) == ("udn", True, True)
@@ -66,13 +66,14 @@ def test_new_reply_and_edited_post(server: FixtureServer, tmp_path: Path) -> Non
     # A third crawl of the same page adds nothing.
     again = amur(config, "crawl")
     # Revalidated: the thread page answers 304, so not a post is read again.
-    assert summary_row(again.stdout, "udn") == ["ok", "0", "0", "0", "0", "0"]
+    assert summary_row(again.stdout, "udn") == ["ok", "0", "0", "0", "0", "0", "0"]
 
 
 def test_pagination_is_followed(server: FixtureServer, tmp_path: Path) -> None:
     config = write_config(tmp_path, server.base, [thread_source("paged-thread.html")])
     result = amur(config, "crawl")
-    assert summary_row(result.stdout, "udn") == ["ok", "5", "2", "0", "0", "0"]
+    # Two new replies; the two seed replies, their quoted articles shortened here, are revised.
+    assert summary_row(result.stdout, "udn") == ["ok", "5", "2", "2", "0", "0", "0"]
     assert {"7290133", "7290241"} <= set(seed_posts(export(config)))
 
 
@@ -91,7 +92,7 @@ def test_error_page_is_an_error_not_an_empty_thread(server: FixtureServer, tmp_p
 def test_forced_parser_on_a_mirror(server: FixtureServer, tmp_path: Path) -> None:
     config = write_config(tmp_path, server.base, [thread_source("div-thread.html", parser="udn")])
     result = amur(config, "crawl")
-    assert summary_row(result.stdout, "udn") == ["ok", "3", "0", "0", "0", "0"]
+    assert summary_row(result.stdout, "udn") == ["ok", "3", "0", "0", "0", "0", "0"]
 
 
 def test_crawled_posts_have_their_language_identified(

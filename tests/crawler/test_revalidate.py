@@ -41,7 +41,7 @@ def test_unchanged_page_is_revalidated_and_not_read(server: FixtureServer, tmp_p
     )
     assert amur(config, "crawl").returncode == 0
     second = amur(config, "crawl")
-    assert summary_row(second.stdout, "hub") == ["ok", "0", "0", "0", "0", "0"]
+    assert summary_row(second.stdout, "hub") == ["ok", "0", "0", "0", "0", "0", "0"]
     first_request, second_request = server.requests_for(PAGE)
     assert first_request.headers.get("If-None-Match") is None
     assert second_request.headers.get("If-None-Match")

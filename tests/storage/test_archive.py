@@ -145,7 +145,7 @@ def test_runs_of_a_dead_owner_are_closed_by_the_next_run(engine) -> None:  # typ
     source_run = start_source_run(engine, run, source_id)
     finish_source_run(engine, source_run, "failed", {"errors": 1})
     (status,) = source_statuses(engine)
-    assert (status.outcome, status.errors) == ("failed", 1)
+    assert (status.outcome, status.counts["errors"]) == ("failed", 1)
     # The interrupted run is not counted as a failure in a row.
     assert status.consecutive_failures == 1
     assert run_statuses(engine) == {killed: "interrupted", run: "running"}
@@ -161,7 +161,7 @@ def test_a_live_run_of_another_process_is_left_running(engine) -> None:  # type:
         assert run_statuses(engine) == {theirs: "running", ours: "running"}
         finish_source_run(engine, their_source_run, "ok", {"fetched": 3})
     (status,) = source_statuses(engine)
-    assert (status.outcome, status.fetched) == ("ok", 3)
+    assert (status.outcome, status.counts["fetched"]) == ("ok", 3)
 
 
 def test_an_alias_on_another_site_does_not_pick_the_document_to_revise(engine) -> None:  # type: ignore[no-untyped-def]
