@@ -24,6 +24,8 @@ from crawler.relevance import DEFAULT_RULES, RelevanceRules
 DEFAULT_SEEDS = Path(str(files("seeds")))
 INTERVAL = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# A year: longer intervals overflow the scheduler's date arithmetic (and mean "never").
+LONGEST_INTERVAL = 366 * 86400
 # The backends amur's storage runs on, each with the URL form of its default driver.
 SUPPORTED_DATABASES = {"sqlite": "sqlite:///PATH", "postgresql": "postgresql+psycopg://..."}
 
@@ -66,6 +68,8 @@ def parse_interval(text: str) -> float:
     seconds = float(match.group(1)) * UNIT_SECONDS[match.group(2)]
     if seconds <= 0:
         raise ValueError("must be longer than zero")
+    if seconds > LONGEST_INTERVAL:
+        raise ValueError(f"must be at most {LONGEST_INTERVAL // 86400}d (got {text!r})")
     return seconds
 
 

@@ -84,8 +84,12 @@ class ArchiveSpider(scrapy.Spider):
         kind = type(failure.value).__name__.lower()
         self.context.error(item.source, item.url, kind, str(failure.value) or kind)
 
-    def callback_failed(self, failure: Failure, response: Response) -> None:
+    def callback_failed(self, failure: Failure, response: Response | None) -> None:
         kind = type(failure.value).__name__.lower()
+        if response is None:  # not a page's callback: nothing tells which source it hit
+            for name in self.context.ledgers:
+                self.context.error(name, None, kind, str(failure.value) or kind, fatal=True)
+            return
         source = response.meta.get("source")
         if source in self.context.ledgers:
             self.context.error(source, response.url, kind, str(failure.value) or kind)
@@ -94,8 +98,14 @@ class ArchiveSpider(scrapy.Spider):
         from crawler.kinds import KINDS
 
         for ledger in self.context.ledgers.values():
-            kind = KINDS[ledger.source.kind](self, ledger.source)
-            for request in kind.requests():
+            name = ledger.source.name
+            try:  # a source whose first requests cannot be built fails alone
+                requests = list(KINDS[ledger.source.kind](self, ledger.source).requests())
+            except Exception as err:
+                logger.debug("%s: its requests could not be built", name, exc_info=True)
+                self.context.error(name, ledger.source.url, "start", str(err), fatal=True)
+                continue
+            for request in requests:
                 yield request
 
     def entry_request(self, source: SourceConfig, callback: Any) -> scrapy.Request:

@@ -134,6 +134,11 @@ class AmurGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise  # usage errors and exit codes: click reports them
+        except BrokenPipeError:
+            # The reader stopped (`amur export | head`): nothing is wrong and nothing to say.
+            # Output still buffered would fail again at exit, so stdout goes to /dev/null.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except ConfigError as err:
             for line in str(err).splitlines():  # one line per problem found
                 click.echo(f"amur: config error: {line}", err=True)

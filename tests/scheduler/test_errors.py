@@ -6,13 +6,14 @@ stderr, and a traceback that click's test runner would swallow must show up here
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from scheduler.cli import main
-from tests.amur_cli import amur, write_config
+from tests.amur_cli import AMUR, amur, write_config
 from tests.databases import PG_SERVER, _postgres_answers
 from tests.fixture_server import FixtureServer
 
@@ -134,3 +135,17 @@ def test_source_named_twice_is_crawled_once(fixture_server: FixtureServer, tmp_p
     rows = [line.split() for line in result.stdout.splitlines()[1:]]
     assert [row[:2] for row in rows] == [["page", "ok"]]
     assert len(fixture_server.requests_for("/page/china-russia-relations.html")) == 1
+
+
+def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path) -> None:
+    """`amur export | head -1`: the closed pipe ends the command quietly."""
+    config = write_config(tmp_path, "http://127.0.0.1:9", [])
+    assert amur(config, "init").returncode == 0
+    command = [*AMUR, "--config", str(config), "export", "--format", "csv"]
+    export = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert export.stdout is not None
+    export.stdout.readline()
+    export.stdout.close()  # as `head` does after its line
+    _, stderr = export.communicate(timeout=60)
+    assert export.returncode == 0, stderr
+    assert stderr == b""
