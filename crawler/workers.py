@@ -11,6 +11,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
 from crawler.extraction import Extracted, decode_html, extract
@@ -39,6 +40,8 @@ class ExtractionPool:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._executor: Executor | None = None
+        self._busy = 0  # extractions submitted and not yet answered
+        self._last_used = time.monotonic()
 
     def _pool(self) -> Executor:
         # Started on the first page, not before: a run that finds everything unchanged (the
@@ -55,7 +58,24 @@ class ExtractionPool:
         if self.workers == 0:
             return extract_body(body, content_type, url)
         future: Future[Extracted] = self._pool().submit(extract_body, body, content_type, url)
-        return await asyncio.wrap_future(future)
+        self._busy += 1
+        try:
+            return await asyncio.wrap_future(future)
+        finally:
+            self._busy -= 1
+            self._last_used = time.monotonic()
+
+    def close_if_idle(self, seconds: float) -> bool:
+        """Stop the worker processes when nothing was extracted for `seconds`.
+
+        A long-lived crawler (the service's worker) extracts in bursts, when a feed has new
+        entries; between bursts its extraction processes would hold their memory for nothing.
+        They start again on the next page.
+        """
+        if self._executor is None or self._busy or time.monotonic() - self._last_used < seconds:
+            return False
+        self.close()
+        return True
 
     def close(self) -> None:
         if self._executor is not None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -46,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 # Tasks that arrive within this many seconds of each other go into one crawl.
 BATCH_SECONDS = 0.05
+# Extraction processes are stopped after this long without a page to extract.
+POOL_IDLE_SECONDS = 60.0
 
 
 def rss_kb() -> int:
@@ -183,7 +186,11 @@ def read_tasks(stream: BinaryIO, worker: Worker) -> None:
 
 async def serve_tasks(worker: Worker, tasks: BinaryIO) -> None:
     threading.Thread(target=read_tasks, args=(tasks, worker), name="tasks", daemon=True).start()
-    await worker.finished.wait()
+    while not worker.finished.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(worker.finished.wait(), POOL_IDLE_SECONDS / 2)
+        if worker.pool.close_if_idle(POOL_IDLE_SECONDS):
+            logger.info("extraction processes stopped after %.0f s idle", POOL_IDLE_SECONDS)
     worker.pool.close()
     worker.writer.close()
 
