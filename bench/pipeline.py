@@ -46,6 +46,11 @@ def serve(pages: dict[str, bytes], port_queue: multiprocessing.Queue) -> None:  
     listing = f"<html><body><ul>{index}</ul></body></html>".encode()
 
     class Handler(BaseHTTPRequestHandler):
+        # Keep-alive, and no Nagle delay between headers and body: the server must not be
+        # the limit (below, likewise, a listen backlog that does not drop connections).
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
         def do_GET(self) -> None:
             body = listing if self.path == "/index.html" else pages.get(self.path)
             if body is None:
@@ -60,7 +65,12 @@ def serve(pages: dict[str, bytes], port_queue: multiprocessing.Queue) -> None:  
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        # socketserver's default backlog is 5: new connections beyond it are dropped and the
+        # client retries a second later, which would time the server, not amur.
+        request_queue_size = 128
+
+    server = Server(("127.0.0.1", 0), Handler)
     port_queue.put(server.server_address[1])
     server.serve_forever()
 

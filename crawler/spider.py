@@ -145,6 +145,7 @@ class ArchiveSpider(scrapy.Spider):
         if document_id_for_url(self.context.engine, url) is not None:
             self.context.count(source.name, "known")
             return None
+        self.context.pool.warm()  # the extraction workers start while the page downloads
         return scrapy.Request(
             url,
             callback=self.parse_page,

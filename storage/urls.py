@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urldefrag, urlsplit
 
 from courlan import normalize_url
@@ -38,5 +39,9 @@ def site(url: str) -> str:
     Hosts with no public suffix (an IP address, `localhost`) are their own site. Used to tell
     whether two URLs belong to one publisher: a page may speak for its own site only.
     """
-    host = (urlsplit(url.strip()).hostname or "").rstrip(".")
+    return _registrable((urlsplit(url.strip()).hostname or "").rstrip("."))
+
+
+@lru_cache(maxsize=4096)
+def _registrable(host: str) -> str:
     return get_fld(host, fix_protocol=True, fail_silently=True) or host
