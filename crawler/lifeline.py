@@ -36,3 +36,13 @@ def watch_parent(on_orphaned: Callable[[], None] = _exit_now, parent: int | None
         on_orphaned()
 
     threading.Thread(target=watch, name="lifeline", daemon=True).start()
+
+
+def exit_with(parent: int) -> None:
+    """Exit when process `parent` is gone: a pool initializer given the pid of its creator.
+
+    The pid comes from the creator, not from `getppid()` in the child: a spawned child takes a
+    second or more to import before its initializer runs, and a parent killed meanwhile would
+    leave it watching its new parent (init) for good.
+    """
+    watch_parent(parent=parent)

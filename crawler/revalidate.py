@@ -92,9 +92,7 @@ class Revalidation(Component):
             request.meta["unchanged"] = True
         elif response.status == 200:
             digest = body_hash(response.body)
-            seen = validators(
-                self.context.engine, ledger.source_id, request.meta["revalidate_key"]
-            )
+            seen = validators(self.context.engine, ledger.source_id, request.meta["revalidate_key"])
             request.meta["unchanged"] = seen is not None and seen.body_hash == digest
             request.meta["validators"] = Validators(
                 etag=_header(response, "ETag"),

@@ -104,9 +104,7 @@ def seed_documents(entry: SeedEntry, raw: str, fetched: datetime) -> list[Docume
     return [replace(base, text=text)]
 
 
-def import_seeds(
-    engine: Engine, folder: Path, rules: RelevanceRules, *, posts: bool = True
-) -> int:
+def import_seeds(engine: Engine, folder: Path, rules: RelevanceRules, *, posts: bool = True) -> int:
     """Import the seed documents not yet in the archive; returns how many were added.
 
     With `posts`, a thread already present is checked post by post, so a run killed half-way

@@ -19,7 +19,7 @@ import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
 from crawler.extraction import Extracted, decode_html, extract
-from crawler.lifeline import watch_parent
+from crawler.lifeline import exit_with
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,9 @@ class ExtractionPool:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=watch_parent,  # a killed crawl takes its workers with it
+                # A killed crawl takes its workers with it.
+                initializer=exit_with,
+                initargs=(os.getpid(),),
             )
         return self._executor
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import random
 import signal
 import subprocess
@@ -103,7 +104,7 @@ class WorkerProcess:
         level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
         command = [
             sys.executable, "-m", "scheduler.worker", "--config", str(config_path),
-            "--concurrency", str(concurrency), "--log-level", level,
+            "--concurrency", str(concurrency), "--log-level", level, "--parent", str(os.getpid()),
         ]  # fmt: skip
         # Its own session: a Ctrl-C or a group-wide SIGTERM reaches the service alone, which
         # then stops the worker once, as it should be stopped.

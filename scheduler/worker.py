@@ -200,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument(
+        "--parent", type=int, default=None, help="exit when this process is gone (the service)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr,
@@ -227,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the service's to handle
-    watch_parent(lambda: reactor.callFromThread(worker.stop))  # type: ignore[attr-defined]
+    watch_parent(lambda: reactor.callFromThread(worker.stop), parent=args.parent)  # type: ignore[attr-defined]
     done = Deferred.fromFuture(asyncio.ensure_future(serve_tasks(worker, sys.stdin.buffer)))
     done.addBoth(lambda _: reactor.stop())  # type: ignore[attr-defined]
     reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]
