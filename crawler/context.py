@@ -39,6 +39,9 @@ class SourceLedger:
     failed: bool = False
     # Validators of the source's own URLs, saved only once the whole run went through.
     validators: dict[str, Validators] = field(default_factory=dict)
+    # What the last complete run saw at those URLs, read when the run opened (no database
+    # lookup on the reactor thread per request).
+    seen: dict[str, Validators] = field(default_factory=dict)
 
 
 @dataclass

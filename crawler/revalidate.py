@@ -23,7 +23,7 @@ from scrapy.http import Response
 
 from crawler.context import Component
 from storage.archive import now
-from storage.schedule import Validators, set_not_before, validators
+from storage.schedule import Validators, set_not_before
 from storage.urls import normalize
 
 logger = logging.getLogger(__name__)
@@ -71,8 +71,7 @@ class Revalidation(Component):
             *request.meta.get("handle_httpstatus_list", []),
             304,
         ]
-        ledger = self.context.ledgers[request.meta["source"]]
-        seen = validators(self.context.engine, ledger.source_id, key)
+        seen = self.context.ledgers[request.meta["source"]].seen.get(key)
         if seen is None:
             return
         if seen.etag:
@@ -86,13 +85,13 @@ class Revalidation(Component):
         ledger = self.context.ledgers[request.meta["source"]]
         wait = requested_wait(response, now())
         if wait is not None:
-            set_not_before(self.context.engine, ledger.source_id, wait)
+            self.context.writer.submit(set_not_before, self.context.engine, ledger.source_id, wait)
         # The response is tied to its request only later: what the spider reads goes in meta.
         if response.status == 304:
             request.meta["unchanged"] = True
         elif response.status == 200:
             digest = body_hash(response.body)
-            seen = validators(self.context.engine, ledger.source_id, request.meta["revalidate_key"])
+            seen = ledger.seen.get(request.meta["revalidate_key"])
             request.meta["unchanged"] = seen is not None and seen.body_hash == digest
             request.meta["validators"] = Validators(
                 etag=_header(response, "ETag"),

@@ -19,7 +19,12 @@ from crawler.writer import Writer
 from storage.archive import ensure_source
 from storage.owners import process_owner
 from storage.runs import COUNTERS, finish_run, finish_source_run, start_run, start_source_run
-from storage.schedule import acquire_lease, release_lease, save_validators
+from storage.schedule import (
+    acquire_lease,
+    release_lease,
+    save_validators,
+    source_validators,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +130,9 @@ def open_run(
             busy.append(source.name)
             continue
         source_run_id = start_source_run(engine, run_id, source_id)
-        ledgers[source.name] = SourceLedger(source, source_id, source_run_id)
+        ledgers[source.name] = SourceLedger(
+            source, source_id, source_run_id, seen=source_validators(engine, source_id)
+        )
     shared = pool is not None and writer is not None
     if pool is None or writer is None:
         pool = ExtractionPool(default_workers() if workers is None else workers)

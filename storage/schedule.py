@@ -86,15 +86,18 @@ class Validators:
     body_hash: str | None
 
 
-def validators(engine: Engine, source_id: int, url: str) -> Validators | None:
-    """What source `source_id` last saw at `url`, if it revalidated it before."""
+def source_validators(engine: Engine, source_id: int) -> dict[str, Validators]:
+    """Everything source `source_id` revalidates, by URL: read once when its run opens."""
     with engine.connect() as connection:
-        row = connection.execute(
-            select(HttpValidator.etag, HttpValidator.last_modified, HttpValidator.body_hash).where(
-                HttpValidator.source_id == source_id, HttpValidator.url == url
-            )
-        ).first()
-    return Validators(*row) if row else None
+        rows = connection.execute(
+            select(
+                HttpValidator.url,
+                HttpValidator.etag,
+                HttpValidator.last_modified,
+                HttpValidator.body_hash,
+            ).where(HttpValidator.source_id == source_id)
+        ).all()
+    return {url: Validators(etag, modified, digest) for url, etag, modified, digest in rows}
 
 
 def save_validators(engine: Engine, source_id: int, url: str, seen: Validators) -> None:

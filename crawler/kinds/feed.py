@@ -125,7 +125,8 @@ class FeedKind(SourceKind):
             )
         if feed.ttl is not None:  # a floor on the interval
             ledger = context.ledgers[name]
-            set_not_before(context.engine, ledger.source_id, now() + timedelta(minutes=feed.ttl))
+            wait = now() + timedelta(minutes=feed.ttl)
+            context.writer.submit(set_not_before, context.engine, ledger.source_id, wait)
         context.count(name, "found", feed.found)
         for entry in feed.entries:
             request = self.spider.article_request(self.source, entry.url, entry.hints)
