@@ -30,7 +30,7 @@ from twisted.python.failure import Failure
 from crawler.config import SourceConfig
 from crawler.context import CrawlContext
 from crawler.items import PageItem
-from storage.archive import document_id_for_url, now
+from storage.archive import known_urls, now
 
 logger = logging.getLogger(__name__)
 
@@ -138,20 +138,28 @@ class ArchiveSpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         self.context.close_reason = reason
 
-    def article_request(
-        self, source: SourceConfig, url: str, hints: dict[str, str] | None = None
-    ) -> scrapy.Request | None:
-        """A request for an article, or None when the archive already holds that URL."""
-        if document_id_for_url(self.context.engine, url) is not None:
-            self.context.count(source.name, "known")
-            return None
-        self.context.pool.warm()  # the extraction workers start while the page downloads
-        return scrapy.Request(
-            url,
-            callback=self.parse_page,
-            errback=self.page_failed,
-            meta={"source": source.name, "link": url, "hints": hints or {}},
-        )
+    def article_requests(
+        self, source: SourceConfig, links: dict[str, dict[str, str]]
+    ) -> list[scrapy.Request]:
+        """Requests for the articles `links` names (URL: feed hints), but those already held.
+
+        The archive is asked about all of them at once: one query per feed or listing.
+        """
+        known = known_urls(self.context.engine, list(links))
+        if known:
+            self.context.count(source.name, "known", len(known))
+        fresh = [url for url in links if url not in known]
+        if fresh:
+            self.context.pool.warm()  # the extraction workers start while the pages download
+        return [
+            scrapy.Request(
+                url,
+                callback=self.parse_page,
+                errback=self.page_failed,
+                meta={"source": source.name, "link": url, "hints": links[url]},
+            )
+            for url in fresh
+        ]
 
     def parse_page(self, response: Response) -> PageItem | None:
         """Hand a fetched page to the item pipelines."""

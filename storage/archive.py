@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -89,6 +89,19 @@ def document_id_for_url(engine: Engine, url: str) -> int | None:
         return connection.scalar(
             select(DocumentUrl.document_id).where(DocumentUrl.url == normalize(url))
         )
+
+
+def known_urls(engine: Engine, urls: list[str]) -> set[str]:
+    """Those of `urls` (in any known spelling) that lead to a stored document, in one query."""
+    keys = {normalize(url): url for url in urls}
+    if not keys:
+        return set()
+    with engine.connect() as connection:
+        found = connection.scalars(
+            select(DocumentUrl.url).where(DocumentUrl.url.in_(bindparam("keys", expanding=True))),
+            {"keys": sorted(keys)},
+        )
+        return {keys[key] for key in found}
 
 
 def _add_aliases(session: Session, document_id: int, urls: set[str]) -> None:

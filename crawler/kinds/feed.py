@@ -128,7 +128,7 @@ class FeedKind(SourceKind):
             wait = now() + timedelta(minutes=feed.ttl)
             context.writer.submit(set_not_before, context.engine, ledger.source_id, wait)
         context.count(name, "found", feed.found)
+        links: dict[str, dict[str, str]] = {}
         for entry in feed.entries:
-            request = self.spider.article_request(self.source, entry.url, entry.hints)
-            if request is not None:
-                yield request
+            links.setdefault(entry.url, entry.hints)
+        yield from self.spider.article_requests(self.source, links)

@@ -36,7 +36,4 @@ class ListingKind(SourceKind):
                 "listing",
                 f"no links match {self.source.follow!r}: has the page's layout changed?",
             )
-        for url in links:
-            request = self.spider.article_request(self.source, url)
-            if request is not None:
-                yield request
+        yield from self.spider.article_requests(self.source, {url: {} for url in links})

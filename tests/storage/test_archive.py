@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import inspect, select
 
-from storage.archive import DocumentIn, Outcome, ensure_source, set_review, store_document
+from storage.archive import (
+    DocumentIn,
+    Outcome,
+    ensure_source,
+    known_urls,
+    set_review,
+    store_document,
+)
 from storage.database import migrate, needs_migration
 from storage.models import Document
 from storage.owners import process_owner
@@ -200,3 +207,16 @@ def test_a_declared_url_is_kept_as_a_hint(engine) -> None:  # type: ignore[no-un
     with engine.connect() as connection:
         declared = connection.scalar(select(Document.declared_url).where(Document.id == stored.id))
     assert declared == "https://mander.xyz/post/1"
+
+
+def test_known_urls_in_one_query_in_any_spelling(engine) -> None:  # type: ignore[no-untyped-def]
+    store_document(
+        engine, doc("https://news.example.com/a", aliases=("https://feeds.example/x?id=1",))
+    )
+    asked = [
+        "https://NEWS.example.com/a?utm_source=rss",
+        "https://feeds.example/x?id=1",
+        "https://news.example.com/b",
+    ]
+    assert known_urls(engine, asked) == set(asked[:2])
+    assert known_urls(engine, []) == set()
