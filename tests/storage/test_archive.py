@@ -220,3 +220,19 @@ def test_known_urls_in_one_query_in_any_spelling(engine) -> None:  # type: ignor
     ]
     assert known_urls(engine, asked) == set(asked[:2])
     assert known_urls(engine, []) == set()
+
+
+def test_a_seed_source_an_old_import_took_over_is_repaired(database_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Before sources were owned, `import --source seed` made the seeds reviewable for good."""
+    from alembic import command
+
+    from storage.database import _alembic_config, create_archive_engine
+
+    engine = create_archive_engine(database_url)
+    command.upgrade(_alembic_config(engine), "0004")
+    ensure_source(engine, "seed", "import", None)  # what the old import did
+    store_document(engine, doc("seed:001.txt", source="seed", seed="001.txt"))
+    assert review_queue(engine, None)
+    assert migrate(engine)
+    assert review_queue(engine, None) == []
+    engine.dispose()
