@@ -121,10 +121,15 @@ def open_run(
     the run), else in a pool and on a writer thread of the run's own.
     """
     owner = process_owner()
+    # Sources first: one the archive holds as another kind fails here, before a run is opened.
+    ids = {
+        source.name: ensure_source(engine, source.name, source.kind, source.url)
+        for source in sources
+    }
     run_id = start_run(engine, trigger, owner)
     ledgers, busy = {}, []
     for source in sources:
-        source_id = ensure_source(engine, source.name, source.kind, source.url)
+        source_id = ids[source.name]
         if not acquire_lease(engine, source_id, owner, LEASE_SECONDS):
             logger.warning("%s: another process is crawling it, skipped", source.name)
             busy.append(source.name)
