@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from scrapy.crawler import AsyncCrawlerProcess, AsyncCrawlerRunner
@@ -127,17 +127,27 @@ def open_run(
         for source in sources
     }
     run_id = start_run(engine, trigger, owner)
-    ledgers, busy = {}, []
-    for source in sources:
-        source_id = ids[source.name]
-        if not acquire_lease(engine, source_id, owner, LEASE_SECONDS):
-            logger.warning("%s: another process is crawling it, skipped", source.name)
-            busy.append(source.name)
-            continue
-        source_run_id = start_source_run(engine, run_id, source_id)
-        ledgers[source.name] = SourceLedger(
-            source, source_id, source_run_id, seen=source_validators(engine, source_id)
-        )
+    ledgers: dict[str, SourceLedger] = {}
+    busy: list[str] = []
+    try:
+        for source in sources:
+            source_id = ids[source.name]
+            if not acquire_lease(engine, source_id, owner, LEASE_SECONDS):
+                logger.warning("%s: another process is crawling it, skipped", source.name)
+                busy.append(source.name)
+                continue
+            ledger = SourceLedger(source, source_id, 0)
+            ledgers[source.name] = ledger  # leased: released below if the rest fails
+            ledger.source_run_id = start_source_run(engine, run_id, source_id)
+            ledger.seen = source_validators(engine, source_id)
+    except BaseException:
+        # A long-lived worker outlives this: nothing it opened may stay open or leased.
+        for ledger in ledgers.values():
+            if ledger.source_run_id:
+                finish_source_run(engine, ledger.source_run_id, "interrupted", {})
+            release_lease(engine, ledger.source_id, owner)
+        finish_run(engine, run_id, "interrupted")
+        raise
     shared = pool is not None and writer is not None
     if pool is None or writer is None:
         pool = ExtractionPool(default_workers() if workers is None else workers)
@@ -205,18 +215,22 @@ async def run_crawl_async(
     workers: int | None = 0,
     pool: ExtractionPool | None = None,
     writer: Writer | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> list[SourceSummary]:
     """The same pass inside a reactor that is already running (one runner, many crawls).
 
     Recording the run's start and end goes through `writer` too, so that other crawls of the
-    same reactor keep going meanwhile.
+    same reactor keep going meanwhile. A run `cancelled` while it was being opened (the worker
+    is stopping) is recorded as interrupted without crawling.
     """
     if writer is None:
         run = open_run(engine, config, sources, trigger, workers, pool)
     else:
         run = await writer.call(open_run, engine, config, sources, trigger, workers, pool, writer)
     try:
-        if run.context.ledgers:
+        if cancelled():
+            run.context.close_reason = "shutdown"
+        elif run.context.ledgers:
             install_resolver(runner)
             await runner.crawl(ArchiveSpider, context=run.context)
         else:

@@ -17,7 +17,9 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
+from crawler.exceptions import ExtractionError
 from crawler.extraction import Extracted, decode_html, extract
 from crawler.lifeline import exit_with
 
@@ -68,14 +70,31 @@ class ExtractionPool:
         """Start the worker processes now: a page to extract is on its way."""
         if self.workers and self._executor is None:
             self._pool().submit(_ready)
+            self._last_used = time.monotonic()
 
     async def extract(self, body: bytes, content_type: str | None, url: str | None) -> Extracted:
         if self.workers == 0:
             return extract_body(body, content_type, url)
-        future: Future[Extracted] = self._pool().submit(extract_body, body, content_type, url)
         self._busy += 1
         try:
-            return await asyncio.wrap_future(future)
+            for attempt in range(2):
+                executor = self._pool()
+                try:
+                    future: Future[Extracted] = executor.submit(
+                        extract_body, body, content_type, url
+                    )
+                    return await asyncio.wrap_future(future)
+                except BrokenProcessPool:
+                    # A worker died (killed for memory, a crash in a C library): every later
+                    # call would fail too. A fresh pool takes over; a page that breaks it twice
+                    # is given up.
+                    logger.warning("extraction worker died on %s; pool restarted", url)
+                    if self._executor is executor:  # not already replaced by another page
+                        executor.shutdown(wait=False, cancel_futures=True)
+                        self._executor = None
+                    if attempt:
+                        raise ExtractionError("the extraction worker died on this page") from None
+            raise AssertionError("unreachable")
         finally:
             self._busy -= 1
             self._last_used = time.monotonic()

@@ -9,12 +9,20 @@ process never race each other in dedup (each sees the one stored before it).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
+logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+def _log_failure(future: Future[object]) -> None:
+    error = future.exception()
+    if error is not None:
+        logger.error("a database write failed: %s", error, exc_info=error)
 
 
 class Writer:
@@ -29,8 +37,11 @@ class Writer:
         return await asyncio.wrap_future(future)
 
     def submit(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
-        """Queue `function` behind the writes already submitted; nobody waits for it."""
-        return self._executor.submit(function, *args, **kwargs)
+        """Queue `function` behind the writes already submitted; nobody waits for it, so a
+        failure is logged here rather than lost."""
+        future = self._executor.submit(function, *args, **kwargs)
+        future.add_done_callback(_log_failure)
+        return future
 
     def flush(self) -> None:
         """Block until everything submitted so far is done."""

@@ -45,7 +45,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from crawler.config import Config, SourceConfig
-from scheduler.tasks import Done, Task
+from scheduler.tasks import CONFIG_ENV, Done, Task
 from storage.archive import ensure_source, now
 from storage.runs import COUNTERS, SourceStatus, interrupt_abandoned_runs, source_statuses
 from storage.schedule import set_next_run, source_state
@@ -59,6 +59,10 @@ STARTUP_SPREAD = 30.0
 LONGEST_BACKOFF = timedelta(days=1)
 # A worker that dies sooner than this after its start is restarted only after a pause.
 CRASH_LOOP_SECONDS = 5.0
+# A crawl not answered after this long means a hung worker: it is stopped and replaced (its
+# lease would run out after `crawler.run.LEASE_SECONDS` anyway). Also the longest a recycled
+# worker may take to finish what it holds.
+HUNG_SECONDS = 2 * 3600.0
 
 
 def jitter_seconds(source: SourceConfig) -> float:
@@ -81,6 +85,16 @@ class Job:
     source: SourceConfig
     source_id: int
 
+    @property
+    def interval(self) -> float:
+        """Seconds between runs: `every`, or the gap between the cron schedule's next two."""
+        if not self.source.cron:
+            return self.source.interval_seconds
+        trigger = CronTrigger.from_crontab(self.source.cron, timezone="UTC")
+        first = trigger.get_next_fire_time(None, now())
+        second = trigger.get_next_fire_time(first, first + timedelta(seconds=1))
+        return (second - first).total_seconds() if first and second else 86400.0
+
 
 @dataclass
 class Dispatched:
@@ -94,22 +108,31 @@ class Dispatched:
 class WorkerProcess:
     """One crawl worker: the child process, the pipe to it, and what it has reported."""
 
-    def __init__(self, config_path: Path, concurrency: int, service: Service) -> None:
+    def __init__(self, service: Service) -> None:
         self.service = service
         self.started = time.monotonic()
         self.runs = 0
         self.rss_kb = 0
         self.draining = False
+        self.drained_since: float | None = None  # when it was asked to drain
+        self.hung = False  # stopped for not answering: its exit counts as a crash
         self.lock = threading.Lock()
         level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
         command = [
-            sys.executable, "-m", "scheduler.worker", "--config", str(config_path),
-            "--concurrency", str(concurrency), "--log-level", level, "--parent", str(os.getpid()),
+            sys.executable, "-m", "scheduler.worker", "--config", str(service.config_path),
+            "--concurrency", str(service.limits.concurrency), "--log-level", level,
+            "--parent", str(os.getpid()),
         ]  # fmt: skip
+        # The config as the service parsed it, not as the file may read by now.
+        env = {**os.environ, CONFIG_ENV: service.config.model_dump_json()}
         # Its own session: a Ctrl-C or a group-wide SIGTERM reaches the service alone, which
         # then stops the worker once, as it should be stopped.
         self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            start_new_session=True,
+            env=env,
         )
         self.reader = threading.Thread(target=self.read, name=f"worker-{self.pid}", daemon=True)
         self.reader.start()
@@ -131,21 +154,32 @@ class WorkerProcess:
         return True
 
     def read(self) -> None:
+        """Hand each answer to the service; when the worker's output ends, report its exit.
+
+        Nothing that goes wrong with one answer (a database error while rescheduling) may end
+        this thread: without it, the worker's answers and its exit would go unheard.
+        """
         assert self.process.stdout is not None
-        for line in self.process.stdout:
-            try:
-                done = Done.decode(line)
-            except (ValueError, TypeError) as err:
-                logger.error("worker %d said something unreadable: %s", self.pid, err)
-                continue
-            self.runs, self.rss_kb = done.runs, done.rss_kb
-            self.service.finished(self, done)
-        code = self.process.wait()
-        self.service.exited(self, code)
+        try:
+            for line in self.process.stdout:
+                try:
+                    done = Done.decode(line)
+                except (ValueError, TypeError) as err:
+                    logger.error("worker %d said something unreadable: %s", self.pid, err)
+                    continue
+                self.runs, self.rss_kb = done.runs, done.rss_kb
+                try:
+                    self.service.finished(self, done)
+                except Exception:
+                    logger.exception("worker %d: handling the end of task %d", self.pid, done.id)
+        finally:
+            code = self.process.wait()
+            self.service.exited(self, code)
 
     def drain(self) -> None:
         """Finish the crawls it holds, take no more, exit."""
         self.draining = True
+        self.drained_since = time.monotonic()
         self.send(Task("drain"))
 
     def stop(self) -> None:
@@ -202,17 +236,26 @@ class Service:
         return IntervalTrigger(seconds=source.interval_seconds, jitter=jitter_seconds(source))
 
     def first_run(self, job: Job, last: SourceStatus | None) -> datetime:
-        """When a source runs first after a start: due runs soon (spread), others on time."""
+        """When a source runs first after a start: due runs soon (spread), others on time.
+
+        Due means: its interval (or, for `cron`, a scheduled time) has passed since its last
+        finished run, held back by failures in a row and by a wait the source asked for.
+        """
         current = now()
+        interval = job.interval
         due = current
+        if job.source.cron:
+            trigger = self.trigger(job.source)
+            since = last.last_run if last is not None and last.last_run is not None else current
+            due = trigger.get_next_fire_time(None, since) or current
         if last is not None and last.last_run is not None:
-            wait = backoff(job.source.interval_seconds, last.consecutive_failures)
-            due = last.last_run + wait
+            wait = backoff(interval, last.consecutive_failures)
+            due = max(due, last.last_run + wait) if job.source.cron else last.last_run + wait
         state = source_state(self.engine, job.source_id)
         if state is not None and state.not_before is not None:
             due = max(due, state.not_before)
         if due <= current:
-            spread = min(STARTUP_SPREAD, job.source.interval_seconds / 2)
+            spread = min(STARTUP_SPREAD, interval / 2)
             due = current + timedelta(seconds=random.uniform(0, spread))
         return due
 
@@ -233,7 +276,7 @@ class Service:
                 id=source.name,
                 name=source.name,
                 next_run_time=first,
-                misfire_grace_time=max(60, int(source.interval_seconds / 2)),
+                misfire_grace_time=max(60, int(job.interval / 2)),
             )
             set_next_run(self.engine, job.source_id, first)
             logger.info("%s: first run at %s", source.name, first.isoformat(timespec="seconds"))
@@ -241,7 +284,7 @@ class Service:
 
     def start_worker(self) -> WorkerProcess:
         with self.lock:
-            worker = WorkerProcess(self.config_path, self.limits.concurrency, self)
+            worker = WorkerProcess(self)
             self.worker = worker
             self.workers.add(worker)
             return worker
@@ -293,7 +336,7 @@ class Service:
             self.workers.discard(worker)
             lost = [key for key, sent in self.in_flight.items() if sent.worker is worker]
             orphans = [self.in_flight.pop(key) for key in lost]
-            crashed = not worker.draining and not self.stopping.is_set()
+            crashed = (worker.hung or not worker.draining) and not self.stopping.is_set()
         if not crashed and not orphans:
             logger.info("crawl worker %d exited (%d)", worker.pid, code)
             return
@@ -301,17 +344,45 @@ class Service:
             "crawl worker %d died (exit %d) with %d crawl(s) in flight",
             worker.pid, code, len(orphans),
         )  # fmt: skip
-        interrupt_abandoned_runs(self.engine)
         if crashed and not self.stopping.is_set():
             if time.monotonic() - worker.started < CRASH_LOOP_SECONDS:
                 time.sleep(CRASH_LOOP_SECONDS)  # a worker that cannot start: no busy loop
             with self.lock:
-                if worker is self.worker and not self.stopping.is_set():
+                if worker is self.worker and not self.stopping.is_set():  # else already replaced
                     self.restarts += 1
                     self.start_worker()
-        for sent in orphans:
-            if not self.stopping.is_set():
-                self.after_run(sent, None)
+        try:
+            interrupt_abandoned_runs(self.engine)
+            for sent in orphans:
+                if not self.stopping.is_set():
+                    self.after_run(sent, None)
+        except Exception:  # the new worker runs; the records are put right at the next start
+            logger.exception("recording the runs of crawl worker %d", worker.pid)
+
+    def check_hung(self) -> None:
+        """Stop a worker that holds a crawl (or drains) for longer than HUNG_SECONDS.
+
+        Its exit is then handled as a crash: its crawls are recorded as interrupted and a new
+        worker takes over, so a hang cannot keep sources in flight for good.
+        """
+        limit = timedelta(seconds=HUNG_SECONDS)
+        current = now()
+        with self.lock:
+            late = {
+                sent.worker for sent in self.in_flight.values() if current - sent.started > limit
+            }
+            late |= {
+                worker
+                for worker in self.workers
+                if worker.drained_since is not None
+                and time.monotonic() - worker.drained_since > HUNG_SECONDS
+            }
+        for worker in late:
+            if worker.hung:
+                continue  # already being stopped
+            logger.error("crawl worker %d does not answer: stopping it", worker.pid)
+            worker.hung = True
+            threading.Thread(target=worker.stop, name=f"stop-{worker.pid}", daemon=True).start()
 
     def after_run(self, sent: Dispatched, summary: dict[str, Any] | None) -> None:
         name = sent.job.source.name
@@ -346,7 +417,7 @@ class Service:
         next_run: datetime | None = scheduled.next_run_time
         floor = now()
         if status is not None and status.consecutive_failures:
-            floor += backoff(job.source.interval_seconds, status.consecutive_failures)
+            floor += backoff(job.interval, status.consecutive_failures)
         state = source_state(self.engine, job.source_id)
         if state is not None and state.not_before is not None:
             floor = max(floor, state.not_before)
@@ -384,6 +455,6 @@ def serve(config_path: Path, config: Config, engine: Engine) -> None:
     service.start()
     logger.info("serving %d sources", len(service.scheduler.get_jobs()))
     while not stop.wait(1.0):
-        pass
+        service.check_hung()
     service.stop()
     logger.info("stopped")

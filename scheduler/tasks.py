@@ -16,6 +16,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Op = Literal["crawl", "drain", "stop"]
+# The environment variable through which the service hands its parsed config (as JSON) to the
+# worker it starts; a worker started by hand reads its `--config` file instead.
+CONFIG_ENV = "AMUR_WORKER_CONFIG"
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,11 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import BinaryIO
@@ -40,8 +42,9 @@ from crawler.lifeline import watch_parent
 from crawler.run import run_crawl_async, scrapy_settings
 from crawler.workers import ExtractionPool, default_workers
 from crawler.writer import Writer
-from scheduler.tasks import Done, Task
+from scheduler.tasks import CONFIG_ENV, Done, Task
 from storage.database import open_archive
+from storage.errors import StorageError
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ logger = logging.getLogger(__name__)
 BATCH_SECONDS = 0.05
 # Extraction processes are stopped after this long without a page to extract.
 POOL_IDLE_SECONDS = 60.0
+# Seconds an orphaned worker gets to record its crawls as interrupted before it exits anyway.
+ORPHAN_GRACE_SECONDS = 10.0
 
 
 def rss_kb() -> int:
@@ -86,8 +91,12 @@ class Worker:
         self.finished = asyncio.Event()
 
     def reply(self, done: Done) -> None:
-        self.out.write(done.encode())
-        self.out.flush()
+        """Answer a task; with nobody left to read (the service is gone) the answer is dropped."""
+        try:
+            self.out.write(done.encode())
+            self.out.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            logger.debug("task %d: nobody reads the answer", done.id)
 
     def accept(self, task: Task) -> None:
         if task.op == "crawl":
@@ -109,11 +118,11 @@ class Worker:
         if self.closing == "stop":
             return
         self.closing = "stop"
-        for task in self.pending:
-            self.reply(Done(task.id, error="the worker stopped", runs=self.runs))
-        self.pending = []
+        refused, self.pending = self.pending, []
         self.loop.create_task(self.runner.stop())
         self.maybe_finish()
+        for task in refused:
+            self.reply(Done(task.id, error="the worker stopped", runs=self.runs))
 
     def flush(self) -> None:
         """Start one crawl with every waiting task whose sources no running crawl holds.
@@ -133,6 +142,12 @@ class Worker:
         self.maybe_finish()
 
     async def crawl(self, batch: list[Task]) -> None:
+        known = {source.name for source in self.config.sources}
+        unknown = [task for task in batch if not known.issuperset(task.sources)]
+        for task in unknown:  # a task names a source this worker's config lacks: it alone fails
+            missing = ", ".join(sorted(set(task.sources) - known))
+            self.reply(Done(task.id, error=f"no source named {missing}", runs=self.runs))
+        batch = [task for task in batch if task not in unknown]
         names = list(dict.fromkeys(name for task in batch for name in task.sources))
         self.busy.update(names)
         try:
@@ -145,6 +160,7 @@ class Worker:
                 trigger="serve",
                 pool=self.pool,
                 writer=self.writer,
+                cancelled=lambda: self.closing == "stop",
             )
         except Exception as err:  # a crash must not take the other crawls down
             logger.exception("crawl of %s failed", ", ".join(names))
@@ -197,7 +213,7 @@ async def serve_tasks(worker: Worker, tasks: BinaryIO) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scheduler.worker", description=__doc__)
-    parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--config", type=Path, required=True, help="read unless handed over")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument(
@@ -213,9 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("alembic", "scrapy", "twisted", "py.warnings"):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
-        config = load_config(args.config)
+        # The service hands over the config it parsed, so an edit of the file while it runs
+        # cannot leave the scheduler and its worker disagreeing (on the database, say).
+        handed = os.environ.get(CONFIG_ENV)
+        config = Config.model_validate_json(handed) if handed else load_config(args.config)
         engine = open_archive(config.database)
-    except AmurError as err:
+    except (AmurError, StorageError) as err:
         print(f"amur worker: {err}", file=sys.stderr)
         return 2
     install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
@@ -230,7 +249,15 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the service's to handle
-    watch_parent(lambda: reactor.callFromThread(worker.stop), parent=args.parent)  # type: ignore[attr-defined]
+
+    def orphaned() -> None:
+        """The service is gone: stop the crawls, and exit regardless after a grace period."""
+        reactor.callFromThread(worker.stop)  # type: ignore[attr-defined]
+        time.sleep(ORPHAN_GRACE_SECONDS)
+        logger.error("still running %.0f s after the service went: exiting", ORPHAN_GRACE_SECONDS)
+        os._exit(1)
+
+    watch_parent(orphaned, parent=args.parent)
     done = Deferred.fromFuture(asyncio.ensure_future(serve_tasks(worker, sys.stdin.buffer)))
     done.addBoth(lambda _: reactor.stop())  # type: ignore[attr-defined]
     reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]
