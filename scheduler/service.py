@@ -249,8 +249,11 @@ class Service:
             since = last.last_run if last is not None and last.last_run is not None else current
             due = trigger.get_next_fire_time(None, since) or current
         if last is not None and last.last_run is not None:
-            wait = backoff(interval, last.consecutive_failures)
-            due = max(due, last.last_run + wait) if job.source.cron else last.last_run + wait
+            wait = last.last_run + backoff(interval, last.consecutive_failures)
+            if not job.source.cron:
+                due = wait
+            elif last.consecutive_failures:  # a failing cron source backs off as well
+                due = max(due, wait)
         state = source_state(self.engine, job.source_id)
         if state is not None and state.not_before is not None:
             due = max(due, state.not_before)
