@@ -50,6 +50,18 @@ ARTICLE = "https://www.example.com/world-news/2025/12/23/story/"
             "https://www.example.com/world-news/2025/12/",
             Identity(ARTICLE, declared="https://www.example.com/world-news/2025/12/"),
         ),
+        (
+            "https://www.example.com/index.html",
+            Identity(ARTICLE, declared="https://www.example.com/index.html"),
+        ),
+        (
+            "https://www.example.com/world-news/?page=2",
+            Identity(ARTICLE, declared="https://www.example.com/world-news/?page=2"),
+        ),
+        (
+            "https://www.example.com/world-news/index.php",
+            Identity(ARTICLE, declared="https://www.example.com/world-news/index.php"),
+        ),
         # Not a web URL at all.
         ("seed:002.txt", Identity(ARTICLE, declared="seed:002.txt")),
         ("javascript:alert(1)", Identity(ARTICLE, declared="javascript:alert(1)")),
@@ -68,6 +80,22 @@ def test_a_root_with_a_query_names_a_page() -> None:
         identify(fetched, "https://blog.example.net/?p=123").url
         == "https://blog.example.net/?p=123"
     )
+
+
+def test_a_declared_url_that_drops_the_query_naming_the_page_is_a_hint() -> None:
+    """`article.php?id=5` and `?id=6` both declaring `article.php` must stay two documents."""
+    for fetched in (
+        "https://news.example.com/article.php?id=5",
+        "https://news.example.com/article.php?id=6",
+    ):
+        declared = "https://news.example.com/article.php"
+        assert identify(fetched, declared) == Identity(fetched, declared=declared)
+
+
+def test_a_declared_url_without_tracking_parameters_is_the_identity() -> None:
+    fetched = "https://news.example.com/world/story?utm_source=rss&utm_medium=feed"
+    declared = "https://news.example.com/world/story"
+    assert normalize(identify(fetched, declared).url) == normalize(declared)
 
 
 def test_subdomains_of_a_shared_host_are_different_sites() -> None:
