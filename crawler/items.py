@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from crawler.extraction import Extracted
+from storage.shingles import Profile
 
 
 @dataclass
@@ -23,5 +24,7 @@ class PageItem:
     content_type: str | None = None
     post_id: str | None = None
     extracted: Extracted | None = None
+    # The text's dedup profile, computed beside extraction in a worker process.
+    profile: Profile | None = field(default=None, repr=False)
     relevant: bool | None = None
     relevance_reason: str | None = None

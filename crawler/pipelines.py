@@ -28,10 +28,11 @@ class ExtractPipeline(Component):
         if item.extracted is not None:  # a source kind that splits pages itself (forum posts)
             return item
         try:
-            extracted = await self.context.pool.extract(item.body, item.content_type, item.url)
+            prepared = await self.context.pool.extract(item.body, item.content_type, item.url)
         except ExtractionError as err:
             self.context.error(item.source, item.url, "extract", str(err))
             raise DropItem(f"{item.url}: {err}") from err
+        extracted, item.profile = prepared.extracted, prepared.profile
         hints = item.hints
         published = extracted.published
         if hints.get("published") and (not published or "T" not in published):
@@ -82,6 +83,7 @@ class StorePipeline(Component):
                 published=extracted.published,
                 post_id=item.post_id,
                 aliases=aliases,
+                profile=item.profile,
             ),
         )
         if stored.outcome is Outcome.DUPLICATE:

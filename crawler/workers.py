@@ -18,10 +18,12 @@ import os
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 
 from crawler.exceptions import ExtractionError
 from crawler.extraction import Extracted, decode_html, extract
 from crawler.lifeline import exit_with
+from storage.shingles import Profile, profile
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,20 @@ def extract_body(body: bytes, content_type: str | None, url: str | None) -> Extr
     header that many GBK and Big5 pages get wrong; `decode_html` checks it against the page.
     """
     return extract(decode_html(body, content_type), url)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A page extracted, and its text's dedup profile: a page's CPU work, done in a worker."""
+
+    extracted: Extracted
+    profile: Profile
+
+
+def prepare_body(body: bytes, content_type: str | None, url: str | None) -> Prepared:
+    """`extract_body`, then the profile storage would otherwise compute on the crawl's core."""
+    extracted = extract_body(body, content_type, url)
+    return Prepared(extracted, profile(extracted.text))
 
 
 class ExtractionPool:
@@ -72,16 +88,16 @@ class ExtractionPool:
             self._pool().submit(_ready)
             self._last_used = time.monotonic()
 
-    async def extract(self, body: bytes, content_type: str | None, url: str | None) -> Extracted:
+    async def extract(self, body: bytes, content_type: str | None, url: str | None) -> Prepared:
         if self.workers == 0:
-            return extract_body(body, content_type, url)
+            return prepare_body(body, content_type, url)
         self._busy += 1
         try:
             for attempt in range(2):
                 executor = self._pool()
                 try:
-                    future: Future[Extracted] = executor.submit(
-                        extract_body, body, content_type, url
+                    future: Future[Prepared] = executor.submit(
+                        prepare_body, body, content_type, url
                     )
                     return await asyncio.wrap_future(future)
                 except BrokenProcessPool:

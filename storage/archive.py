@@ -51,6 +51,9 @@ class DocumentIn:
     aliases: tuple[str, ...] = field(default=())
     # A canonical URL the page declared but that was not accepted as its identity.
     declared_url: str | None = None
+    # The text's dedup profile (`storage.shingles.profile`), when the caller computed it
+    # already (the crawl does, next to extraction, in a worker process).
+    profile: shingles.Profile | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -119,12 +122,12 @@ def store_document(engine: Engine, doc: DocumentIn) -> Stored:
     """
     key = normalize(doc.url)
     aliases = {normalize(alias) for alias in doc.aliases} - {key}
-    normalized = shingles.normalize(doc.text)
-    digest = shingles.text_digest(normalized)
+    text = doc.profile or shingles.profile(doc.text)
+    digest = shingles.text_digest(text.normalized)
     for attempt in range(2):
         try:
             with writing(engine) as session:
-                return _store(session, doc, key, aliases, normalized, digest)
+                return _store(session, doc, key, aliases, text, digest)
         except IntegrityError:
             if attempt:
                 raise
@@ -154,7 +157,12 @@ def _existing(session: Session, key: str, aliases: set[str]) -> int | None:
 
 
 def _store(
-    session: Session, doc: DocumentIn, key: str, aliases: set[str], normalized: str, digest: str
+    session: Session,
+    doc: DocumentIn,
+    key: str,
+    aliases: set[str],
+    text: shingles.Profile,
+    digest: str,
 ) -> Stored:
     dedup.serialize(session)
     source_id = session.scalar(select(Source.id).where(Source.name == doc.source))
@@ -162,7 +170,7 @@ def _store(
         raise LookupError(f"unknown source {doc.source!r}")
     existing_id = _existing(session, key, aliases)
     if existing_id is not None:
-        return _update_existing(session, existing_id, doc, normalized, digest, {key, *aliases})
+        return _update_existing(session, existing_id, doc, text, digest, {key, *aliases})
     document = Document(
         url=key,
         source_id=source_id,
@@ -194,9 +202,7 @@ def _store(
         )
     )
     _add_aliases(session, document.id, {key, *aliases})
-    relations = dedup.classify(
-        session, document.id, shingles.profile_normalized(normalized), digest
-    )
+    relations = dedup.classify(session, document.id, text, digest)
     if dedup.is_new(document.id, relations):
         return Stored(document.id, Outcome.NEW, doc.relevant, relations)
     document.is_new = False
@@ -207,7 +213,7 @@ def _update_existing(
     session: Session,
     document_id: int,
     doc: DocumentIn,
-    normalized: str,
+    text: shingles.Profile,
     digest: str,
     urls: set[str],
 ) -> Stored:
@@ -247,9 +253,7 @@ def _update_existing(
             declared_url=doc.declared_url,
         )
     )
-    relations = dedup.reclassify(
-        session, document_id, shingles.profile_normalized(normalized), digest, previous
-    )
+    relations = dedup.reclassify(session, document_id, text, digest, previous)
     return Stored(document_id, Outcome.REVISED, doc.relevant, relations)
 
 

@@ -24,7 +24,7 @@ def test_a_killed_extraction_worker_is_replaced() -> None:
         os.kill(worker, signal.SIGKILL)
         await asyncio.sleep(1)  # the pool has noticed: the next submit itself is refused
         second = await pool.extract(PAGE, "text/html; charset=utf-8", "https://news.example/b")
-        return first.text, second.text
+        return first.extracted.text, second.extracted.text
 
     try:
         first, second = asyncio.run(scenario())
