@@ -88,7 +88,12 @@ def scrapy_settings(config: Config) -> Settings:
                 "crawler.pipelines.RelevancePipeline": 200,
                 "crawler.pipelines.StorePipeline": 300,
             },
-            "EXTENSIONS": {"crawler.progress.Progress": 500},
+            "EXTENSIONS": {
+                "crawler.progress.Progress": 500,
+                # Off above; removed too, so their modules (aiohttp for one) are not imported.
+                "scrapy.extensions.remote_control.RemoteControl": None,
+                "scrapy.extensions.telnet.TelnetConsole": None,
+            },
         }
     )
 
