@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tests.amur_cli import AMUR, write_config
 from tests.fixture_server import FixtureServer
+from tests.processes import alive, descendants
 
 LISTING = {
     "name": "thinktank",
@@ -17,35 +18,6 @@ LISTING = {
     "follow": "#main .entry-title > a",
 }
 SLOW = "/thinktank/2025/russian-arms-sales-china-decline.html"
-
-
-def descendants(pid: int) -> set[int]:
-    """Live processes below `pid` (zombies excluded)."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if fields[0] not in ("Z", "X"):
-            parents.setdefault(int(fields[1]), []).append(int(entry.name))
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except OSError:
-        return False
-    return state not in ("Z", "X")
 
 
 def test_killed_crawl_leaves_no_extraction_workers(

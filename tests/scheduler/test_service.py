@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 
 from tests.amur_cli import AMUR, write_config
 from tests.fixture_server import FIXTURES, FixtureServer
+from tests.processes import alive
 
 FEED = "/telegraph/rss.xml"
 # The fixture feed's <ttl>15</ttl> would rightly hold the next run back 15 minutes.
@@ -129,14 +130,6 @@ def test_restart_neither_forgets_nor_bursts(service: tuple[FixtureServer, Path, 
 def worker_pids(log: Path) -> list[int]:
     """The crawl workers the service started, in order, from its log."""
     return [int(pid) for pid in re.findall(r"crawl worker (\d+) started", log.read_text())]
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except OSError:
-        return False
-    return state not in ("Z", "X")
 
 
 def test_kill_9_leaves_nothing_stuck_and_nothing_running(

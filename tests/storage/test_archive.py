@@ -15,11 +15,11 @@ from storage.archive import (
     store_document,
 )
 from storage.database import migrate, needs_migration
-from storage.models import Document
+from storage.models import CrawlRun, Document
 from storage.owners import process_owner
 from storage.queries import Filters, export_records, get_record, review_queue
 from storage.runs import finish_source_run, source_statuses, start_run, start_source_run
-from tests.storage.processes import dead_owner, live_process, run_statuses
+from tests.processes import dead_owner, live_process
 
 WHEN = datetime(2025, 12, 23, 8, 0, tzinfo=UTC)
 ARTICLE = "China and Russia signed a deal.\n\nThe pipeline will carry gas to Beijing."
@@ -142,6 +142,11 @@ def test_export_record_has_the_contract_fields(engine) -> None:  # type: ignore[
     ]
     assert record["published"] == "2025-12-23T05:00:00+00:00"
     assert datetime.fromisoformat(record["fetched"]) == WHEN
+
+
+def run_statuses(engine) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    with engine.connect() as connection:
+        return dict(connection.execute(select(CrawlRun.id, CrawlRun.status)).all())
 
 
 def test_runs_of_a_dead_owner_are_closed_by_the_next_run(engine) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ import os
 import socket
 
 from storage.owners import owner_gone, process_owner
-from tests.storage.processes import dead_owner, live_process
+from tests.processes import dead_owner, live_process
 
 
 def test_this_process_is_not_gone() -> None:
