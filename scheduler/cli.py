@@ -17,14 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from crawler.config import Config, load_config
+from crawler.config import VERSION, Config, load_config
 from crawler.exceptions import AmurError, ConfigError, ExtractionError, NotFoundError
-from scheduler.formats import METADATA_FIELDS, SUMMARY_COUNTERS, WRITERS, table
+from scheduler.formats import METADATA_FIELDS, SUMMARY_COUNTERS, WRITERS, json_line, table
 from storage.archive import SourceKindError, set_review
 from storage.errors import StorageError
 from storage.passages import shared_passages
@@ -179,6 +180,7 @@ class AmurGroup(click.Group):
     help="The config file.",
 )
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.version_option(VERSION, "--version", prog_name="amur", message="%(prog)s %(version)s")
 @click.pass_context
 def main(ctx: click.Context, config_path: Path, verbose: int) -> None:
     """amur keeps a topical archive current: it crawls feeds, listings, pages and forum
@@ -251,7 +253,18 @@ def _filters(
     review: str | None,
     since: datetime | None,
 ) -> Filters:
-    return Filters(sources=sources, new=new, relevant=relevant, review=review, since=since)
+    return Filters(sources=sources, new=new, relevant=relevant, review=review, since=_aware(since))
+
+
+def _aware(when: datetime | None) -> datetime | None:
+    """A `--since` date-time: one given without an offset is local time."""
+    return when.astimezone() if when is not None and when.tzinfo is None else when
+
+
+# `--json` on the commands that print records: one JSON object per line (CONTRACT.md).
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object per line instead of a table."
+)
 
 
 @main.command()
@@ -291,8 +304,6 @@ def export(
 
     Example: amur export --format csv --new --relevant > new.csv
     """
-    if since is not None and since.tzinfo is None:
-        since = since.astimezone()
     records = export_records(app.engine, _filters(sources, new, relevant, review, since))
     count = WRITERS[fmt](records, output)
     logger.info("exported %d documents", count)
@@ -408,33 +419,49 @@ def extract(paths: tuple[Path, ...], fmt: str, url: str | None) -> None:
 
 
 @main.command()
+@json_option
 @pass_app
-def status(app: App) -> None:
+def status(app: App, as_json: bool) -> None:
     """Per source: last run, outcome, items found, consecutive failures, next run.
 
     The next run is the one `amur serve` scheduled; without a running service it is when
     the source would next be due. An alarm line follows for a source that used to list items
-    and has listed none for several runs.
+    and has listed none for several runs. Times are local; with --json, ISO 8601 in UTC.
 
-    Example: amur status
+    Example: amur status --json
     """
-    from storage.runs import source_statuses
+    from storage.runs import COUNTERS, source_statuses
 
     known = {status.name: status for status in source_statuses(app.engine)}
     rows, alarms = [], []
     for source in app.config.sources:
         state = known.get(source.name)
         last = state.last_run if state else None
+        next_run: datetime | str
         if not source.enabled:
             next_run = "disabled"
         elif state and state.next_run:
-            next_run = _local(state.next_run)
+            next_run = state.next_run
         elif source.cron:
             next_run = f"cron {source.cron}"
         elif last is None:
             next_run = "due"
         else:
-            next_run = _local(last + timedelta(seconds=source.interval_seconds))
+            next_run = last + timedelta(seconds=source.interval_seconds)
+        if as_json:
+            record = {
+                "source": source.name,
+                "kind": source.kind,
+                "last_run": last.isoformat() if last else None,
+                "outcome": state.outcome if state else None,
+                "counts": dict(state.counts) if state else dict.fromkeys(COUNTERS, 0),
+                "consecutive_failures": state.consecutive_failures if state else 0,
+                "next_run": next_run.isoformat() if isinstance(next_run, datetime) else next_run,
+                "last_error": state.last_error if state else None,
+                "alarm": state.alarm if state else None,
+            }
+            click.echo(json_line(record))
+            continue
         if state and state.alarm:
             alarms.append(f"ALARM {source.name}: {state.alarm}")
         rows.append(
@@ -445,10 +472,12 @@ def status(app: App) -> None:
                 state.outcome if state and state.outcome else "-",
                 "/".join(str(state.counts[c]) for c in STATUS_COUNTERS) if state else "-",
                 state.consecutive_failures if state else 0,
-                next_run,
+                _local(next_run) if isinstance(next_run, datetime) else next_run,
                 (state.last_error or "")[:60] if state else "",
             )
         )
+    if as_json:
+        return
     headers = (
         "source", "kind", "last run", "outcome", "/".join(STATUS_COUNTERS), "failures",
         "next run", "last error",
@@ -459,7 +488,30 @@ def status(app: App) -> None:
 
 
 def _local(when: datetime) -> str:
+    """An aware time for a person at a terminal: local time, to the minute."""
     return when.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _local_iso(value: str | None, time: bool = True) -> str:
+    """A stored ISO 8601 date or date-time (`published`, `fetched`) in local time.
+
+    A date alone, or a time without an offset, is shown as given: there is nothing to convert.
+    """
+    if not value:
+        return ""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return value  # not ISO after all: as the page gave it
+    if len(value) <= len("2025-12-01"):
+        return value
+    if when.tzinfo is not None:
+        when = when.astimezone()
+    return when.strftime("%Y-%m-%d %H:%M" if time else "%Y-%m-%d")
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or ""
 
 
 @main.command()
@@ -483,42 +535,73 @@ def serve(app: App) -> None:
 
 @main.command()
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many items.")
+@click.option("--source", "sources", multiple=True, help="Only this source (repeatable).")
+@click.option("--language", default=None, help="Only this language (an ISO 639-1 code: en, zh).")
+@click.option(
+    "--since", type=click.DateTime(), default=None, help="Only documents fetched since then."
+)
+@json_option
 @pass_app
-def review(app: App, limit: int | None) -> None:
+def review(
+    app: App,
+    limit: int | None,
+    sources: tuple[str, ...],
+    language: str | None,
+    since: datetime | None,
+    as_json: bool,
+) -> None:
     """The review queue: new, relevant, unreviewed items, newest first.
 
-    Example: amur review --limit 20
+    With --json, one export record per item (docs/export.md), text and matches included.
+
+    Example: amur review --source telegraph --language en --limit 20
     """
+    filters = Filters(
+        sources=sources, language=language.lower() if language else None, since=_aware(since)
+    )
+    queue = review_queue(app.engine, limit, filters)
+    if as_json:
+        for record in queue:
+            click.echo(json_line(record))
+        return
+    if not queue:
+        click.echo("the review queue is empty")
+        return
     rows = [
         (
             r["id"],
-            (r["published"] or "")[:10],
+            _local_iso(r["published"], time=False),
             r["source"],
             r["language"] or "",
-            (r["title"] or r["url"])[:70],
+            _host(r["url"]),
+            (r["title"] or r["url"])[:60],
             len(r["matches"]),
         )
-        for r in review_queue(app.engine, limit)
+        for r in queue
     ]
-    if not rows:
-        click.echo("the review queue is empty")
-        return
-    click.echo(table(("id", "published", "source", "lang", "title", "matches"), rows))
+    click.echo(table(("id", "published", "source", "lang", "host", "title", "matches"), rows))
 
 
 @main.command()
 @click.argument("document_id", type=int)
+@json_option
 @pass_app
-def show(app: App, document_id: int) -> None:
+def show(app: App, document_id: int, as_json: bool) -> None:
     """One document whole: metadata, text, matches, revisions.
+
+    Times are local; with --json, the document's export record on one line instead.
 
     Example: amur show 42
     """
     record = get_record(app.engine, document_id)
     if record is None:
         raise NotFoundError(f"no document with id {document_id}")
+    if as_json:
+        click.echo(json_line(record))
+        return
     for key in METADATA_FIELDS:
-        click.echo(f"{key + ':':11} {'' if record[key] is None else record[key]}")
+        value = _local_iso(record[key]) if key in ("published", "fetched") else record[key]
+        click.echo(f"{key + ':':11} {'' if value is None else value}")
     for match in record["matches"]:
         relation, other_id, score = match["relation"], match["id"], match["score"]
         click.echo(f"{'match:':11} {relation} #{other_id} {score:.2f} {match['url']}")
@@ -534,8 +617,8 @@ def show(app: App, document_id: int) -> None:
         diff = difflib.unified_diff(
             before.splitlines(),
             after.splitlines(),
-            f"revision {number - 1} ({before_at:%Y-%m-%d %H:%M})",
-            f"revision {number} ({after_at:%Y-%m-%d %H:%M})",
+            f"revision {number - 1} ({_local(before_at)})",
+            f"revision {number} ({_local(after_at)})",
             lineterm="",
         )
         for line in diff:

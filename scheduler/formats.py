@@ -24,10 +24,15 @@ SUMMARY_COUNTERS = {
 }
 
 
+def json_line(record: dict[str, Any]) -> str:
+    """One record as a line of JSON (no newline), as `--format jsonl` and `--json` print it."""
+    return json.dumps(record, ensure_ascii=False)
+
+
 def write_jsonl(records: Iterable[dict[str, Any]], out: TextIO) -> int:
     count = 0
     for record in records:
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.write(json_line(record) + "\n")
         count += 1
     return count
 

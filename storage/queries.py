@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,8 @@ class Filters:
     new: bool | None = None
     relevant: bool | None = None
     review: str | None = None
-    since: datetime | None = None
+    since: datetime | None = None  # fetched at or after
+    language: str | None = None  # an ISO 639-1 code, as stored
 
 
 def _select(filters: Filters) -> Select[Any]:
@@ -47,6 +48,8 @@ def _select(filters: Filters) -> Select[Any]:
         query = query.where(Document.review == filters.review)
     if filters.since is not None:
         query = query.where(Document.fetched >= filters.since)
+    if filters.language is not None:
+        query = query.where(Document.language == filters.language)
     return query
 
 
@@ -106,9 +109,14 @@ def export_records(engine: Engine, filters: Filters = Filters()) -> Iterator[dic
             session.expunge_all()
 
 
-def review_queue(engine: Engine, limit: int | None = None) -> list[dict[str, Any]]:
-    """New, relevant, unreviewed documents, newest first."""
-    filters = Filters(new=True, relevant=True, review="unreviewed")
+def review_queue(
+    engine: Engine, limit: int | None = None, filters: Filters = Filters()
+) -> list[dict[str, Any]]:
+    """New, relevant, unreviewed documents (no seeds), newest first, narrowed by `filters`.
+
+    The queue's own conditions win over `filters`' new, relevant and review.
+    """
+    filters = replace(filters, new=True, relevant=True, review="unreviewed")
     with Session(engine) as session:
         query = _select(filters).where(Source.kind != "seed")
         query = query.order_by(Document.first_seen.desc(), Document.id.desc())
