@@ -123,6 +123,8 @@ def _log_to_stderr(level: int, tracebacks: bool) -> None:
     root.setLevel(level)
     # Alembic narrates every plugin it loads at INFO; only its warnings matter here.
     logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
+    # APScheduler narrates every job it runs at INFO: for the service, the run lines say it.
+    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
 
 
 class AmurGroup(click.Group):

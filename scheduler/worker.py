@@ -261,7 +261,11 @@ def main(argv: list[str] | None = None) -> int:
     done = Deferred.fromFuture(asyncio.ensure_future(serve_tasks(worker, sys.stdin.buffer)))
     done.addBoth(lambda _: reactor.stop())  # type: ignore[attr-defined]
     reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]
-    return 0
+    # Everything is recorded and closed. The thread reading stdin may be blocked in a read
+    # that interpreter shutdown would abort on (SIGABRT): leave without finalizing.
+    sys.stdout.flush()
+    logging.shutdown()
+    os._exit(0)
 
 
 if __name__ == "__main__":

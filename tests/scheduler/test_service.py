@@ -100,6 +100,8 @@ def test_serve_picks_up_new_entries_revalidates_and_stops_cleanly(
     assert query(folder, "SELECT id FROM source_runs WHERE status = 'running'") == []
     assert query(folder, "SELECT source_id FROM source_state WHERE lease_owner IS NOT NULL") == []
     assert '"event": "run"' in log.read_text()
+    # The worker stopped cleanly too (it once aborted at interpreter shutdown).
+    assert re.search(r"crawl worker \d+ exited \(0\)", log.read_text()), log.read_text()
 
 
 def test_restart_neither_forgets_nor_bursts(service: tuple[FixtureServer, Path, Path]) -> None:
