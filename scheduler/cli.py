@@ -254,8 +254,16 @@ def _filters(
     relevant: bool | None,
     review: str | None,
     since: datetime | None,
+    language: str | None = None,
 ) -> Filters:
-    return Filters(sources=sources, new=new, relevant=relevant, review=review, since=_aware(since))
+    return Filters(
+        sources=sources,
+        new=new,
+        relevant=relevant,
+        review=review,
+        since=_aware(since),
+        language=language.lower() if language else None,
+    )
 
 
 def _aware(when: datetime | None) -> datetime | None:
@@ -284,6 +292,7 @@ json_option = click.option(
 @click.option(
     "--since", type=click.DateTime(), default=None, help="Only documents fetched since then."
 )
+@click.option("--language", default=None, help="Only this language (an ISO 639-1 code: en, zh).")
 @click.option(
     "-o",
     "--output",
@@ -300,13 +309,15 @@ def export(
     relevant: bool | None,
     review: str | None,
     since: datetime | None,
+    language: str | None,
     output: Any,
 ) -> None:
     """The archive, seeds included, one document per record (fields in docs/export.md).
 
     Example: amur export --format csv --new --relevant > new.csv
     """
-    records = export_records(app.engine, _filters(sources, new, relevant, review, since))
+    filters = _filters(sources, new, relevant, review, since, language)
+    records = export_records(app.engine, filters)
     count = WRITERS[fmt](records, output)
     logger.info("exported %d documents", count)
 
@@ -558,10 +569,7 @@ def review(
 
     Example: amur review --source telegraph --language en --limit 20
     """
-    filters = Filters(
-        sources=sources, language=language.lower() if language else None, since=_aware(since)
-    )
-    queue = review_queue(app.engine, limit, filters)
+    queue = review_queue(app.engine, limit, _filters(sources, None, None, None, since, language))
     if as_json:
         for record in queue:
             click.echo(json_line(record))

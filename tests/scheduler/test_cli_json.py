@@ -180,6 +180,12 @@ def test_review_filters(config: Path, args: list[str], expected: list[str]) -> N
     assert sorted(r["url"] for r in queue) == sorted(expected)
 
 
+def test_export_takes_the_language_filter_too(config: Path) -> None:
+    chinese = lines(config, "export", "--language", "ZH", "--source", "wire-zh")
+    assert [r["url"] for r in chinese] == [CHINESE[0]["url"]]
+    assert lines(config, "export", "--language", "fr") == []
+
+
 def test_review_limit(config: Path) -> None:
     assert len(lines(config, "review", "--json", "--limit", "2")) == 2
 
