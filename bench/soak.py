@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from crawler.config import parse_interval  # noqa: E402
 from tests.fixture_server import FixtureServer  # noqa: E402
+from tests.processes import descendants  # noqa: E402
 
 AMUR = [sys.executable, "-m", "scheduler.cli"]
 WORDS = (
@@ -97,24 +98,6 @@ def make_config(folder: Path, base: str, feeds: int, every: str, recycle_runs: i
     return path
 
 
-def children(pid: int) -> list[int]:
-    """Every live descendant of `pid`."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            parents.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 def cpu_seconds(pid: int) -> float:
     """CPU time of a process and of its children that it has reaped."""
     try:
@@ -136,7 +119,7 @@ def rss_kb(pid: int) -> int:
 
 def tree(pid: int) -> tuple[float, int]:
     """CPU seconds and resident KiB of `pid` and everything below it."""
-    pids = [pid, *children(pid)]
+    pids = [pid, *descendants(pid)]
     return sum(cpu_seconds(p) for p in pids), sum(rss_kb(p) for p in pids)
 
 

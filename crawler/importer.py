@@ -36,7 +36,7 @@ from storage.archive import (
     SEED_SOURCE,
     DocumentIn,
     Outcome,
-    claim_source,
+    ensure_source,
     now,
     store_document,
 )
@@ -155,7 +155,7 @@ def source_refusal(name: str, crawl_sources: Collection[str]) -> str | None:
     """Why documents may not be imported under `name`, or None: a source name as the config
     spells one, neither `seed` nor the name of a configured crawl source.
 
-    A source already in the archive with another kind is refused by `claim_source`.
+    A source already in the archive with another kind is refused by `ensure_source`.
     """
     try:
         _SOURCE_NAME.validate_python(name)
@@ -249,7 +249,7 @@ def import_file(
     Raises storage.archive.SourceKindError, before reading a line, when `source` exists with a
     kind other than `import`. A missing language is identified from the text, as the crawl does.
     """
-    claim_source(engine, source, IMPORT_KIND)
+    ensure_source(engine, source, IMPORT_KIND, None)
     summary = ImportSummary()
     for number, record in records(path, max_line_bytes):
         summary.counts["read"] += 1

@@ -224,7 +224,6 @@ class Service:
         self.in_flight: dict[int, Dispatched] = {}
         self.worker: WorkerProcess | None = None
         self.workers: set[WorkerProcess] = set()  # the current one and any still draining
-        self.restarts = 0
         self.scheduler = BackgroundScheduler(
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone="UTC",
@@ -352,7 +351,6 @@ class Service:
                 time.sleep(CRASH_LOOP_SECONDS)  # a worker that cannot start: no busy loop
             with self.lock:
                 if worker is self.worker and not self.stopping.is_set():  # else already replaced
-                    self.restarts += 1
                     self.start_worker()
         try:
             interrupt_abandoned_runs(self.engine)

@@ -72,7 +72,11 @@ def now() -> datetime:
 
 
 def ensure_source(engine: Engine, name: str, kind: str, url: str | None) -> int:
-    """The id of source `name`, created or brought up to date with its config."""
+    """The id of source `name`, created or brought up to date with its config.
+
+    A `seed` or `import` source keeps its kind for good (SourceKindError): a config cannot take
+    over their documents, and an import cannot take over a crawl source's.
+    """
     with writing(engine) as session:
         source = session.scalar(select(Source).where(Source.name == name))
         if source is None:
@@ -285,19 +289,3 @@ class SourceKindError(ValueError):
             f"source {name!r} is of kind {kind}, not {wanted}; choose another name for it"
         )
         self.name, self.kind, self.wanted = name, kind, wanted
-
-
-def claim_source(engine: Engine, name: str, kind: str) -> int:
-    """The id of source `name`, created with `kind`; SourceKindError if it has another kind.
-
-    For sources no config describes (imports): unlike `ensure_source` it never changes a kind.
-    """
-    with writing(engine) as session:
-        source = session.scalar(select(Source).where(Source.name == name))
-        if source is None:
-            source = Source(name=name, kind=kind, url=None)
-            session.add(source)
-            session.flush()
-        elif source.kind != kind:
-            raise SourceKindError(name, source.kind, kind)
-        return source.id
