@@ -195,29 +195,15 @@ class WorkerProcess:
             self.process.wait()
 
 
-@dataclass
-class Limits:
-    """How many crawls a worker runs at once, and when it is recycled."""
-
-    concurrency: int = 4
-    max_runs: int = 1000
-    max_rss_mb: float = 512.0
-
-
 class Service:
     """The scheduler, the crawl worker it feeds, and a clean stop on a signal."""
 
-    def __init__(
-        self, config_path: Path, config: Config, engine: Engine, limits: Limits | None = None
-    ) -> None:
+    def __init__(self, config_path: Path, config: Config, engine: Engine) -> None:
         self.config_path = config_path
         self.config = config
         self.engine = engine
-        self.limits = limits or Limits(
-            config.service.concurrency,
-            config.service.worker_max_runs,
-            config.service.worker_max_rss_mb,
-        )
+        # How many crawls the worker runs at once, and when it is recycled.
+        self.limits = config.service
         self.stopping = threading.Event()
         self.lock = threading.RLock()
         self.ids = itertools.count(1)
@@ -314,8 +300,8 @@ class Service:
                 worker is self.worker
                 and not self.stopping.is_set()
                 and (
-                    worker.runs >= self.limits.max_runs
-                    or worker.rss_kb > self.limits.max_rss_mb * 1024
+                    worker.runs >= self.limits.worker_max_runs
+                    or worker.rss_kb > self.limits.worker_max_rss_mb * 1024
                 )
             )
             if recycle:
