@@ -78,15 +78,13 @@ def ensure_source(engine: Engine, name: str, kind: str, url: str | None) -> int:
     over their documents, and an import cannot take over a crawl source's.
     """
     with writing(engine) as session:
-        source = session.scalar(select(Source).where(Source.name == name))
-        if source is None:
-            source = Source(name=name, kind=kind, url=url)
-            session.add(source)
-            session.flush()
-        else:
-            if source.kind != kind and {source.kind, kind} & OWNED_KINDS:
-                raise SourceKindError(name, source.kind, kind)
-            source.kind, source.url = kind, url
+        # Insert-or-ignore first: two processes creating one new source at once (two crawls
+        # starting together on PostgreSQL) would otherwise collide on its unique name.
+        insert_ignore(session, Source.__table__, [{"name": name, "kind": kind, "url": url}])
+        source = session.scalars(select(Source).where(Source.name == name)).one()
+        if source.kind != kind and {source.kind, kind} & OWNED_KINDS:
+            raise SourceKindError(name, source.kind, kind)
+        source.kind, source.url = kind, url
         return source.id
 
 

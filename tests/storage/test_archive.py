@@ -241,3 +241,32 @@ def test_a_seed_source_an_old_import_took_over_is_repaired(database_url: str) ->
     assert migrate(engine)
     assert review_queue(engine, None) == []
     engine.dispose()
+
+
+def test_one_new_source_created_by_several_processes_at_once(database_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Two crawls starting together both create their configured sources."""
+    import threading
+
+    from storage.database import open_archive
+
+    engines = [open_archive(database_url) for _ in range(6)]
+    barrier = threading.Barrier(len(engines))
+    ids: list[int] = []
+    errors: list[Exception] = []
+
+    def create(engine) -> None:  # type: ignore[no-untyped-def]
+        barrier.wait()
+        try:
+            ids.append(ensure_source(engine, "thinktank", "listing", "https://think.example/"))
+        except Exception as err:  # collected: the assertion below names it
+            errors.append(err)
+
+    threads = [threading.Thread(target=create, args=(engine,)) for engine in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for engine in engines:
+        engine.dispose()
+    assert errors == []
+    assert len(set(ids)) == 1
