@@ -260,10 +260,12 @@ def _update_existing(
 
 
 def set_review(engine: Engine, ids: list[int], decision: str) -> int:
-    """Record a review decision; returns how many documents it touched."""
+    """Record a review decision and its time; returns how many documents it touched."""
     with writing(engine) as session:
         result = session.execute(
-            update(Document).where(Document.id.in_(ids)).values(review=decision)
+            update(Document)
+            .where(Document.id.in_(ids))
+            .values(review=decision, reviewed=None if decision == "unreviewed" else now())
         )
         return result.rowcount
 

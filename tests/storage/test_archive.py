@@ -11,6 +11,7 @@ from storage.archive import (
     Outcome,
     ensure_source,
     known_urls,
+    now,
     set_review,
     store_document,
 )
@@ -230,14 +231,23 @@ def test_known_urls_in_one_query_in_any_spelling(engine) -> None:  # type: ignor
 def test_a_seed_source_an_old_import_took_over_is_repaired(database_url: str) -> None:  # type: ignore[no-untyped-def]
     """Before sources were owned, `import --source seed` made the seeds reviewable for good."""
     from alembic import command
+    from sqlalchemy import text
 
     from storage.database import _alembic_config, create_archive_engine
 
     engine = create_archive_engine(database_url)
     command.upgrade(_alembic_config(engine), "0004")
-    ensure_source(engine, "seed", "import", None)  # what the old import did
-    store_document(engine, doc("seed:001.txt", source="seed", seed="001.txt"))
-    assert review_queue(engine, None)
+    # What the old import did, written in SQL: today's models know columns 0004 did not have.
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO sources (name, kind) VALUES ('seed', 'import')"))
+        connection.execute(
+            text(
+                "INSERT INTO documents (url, source_id, seed, first_seen, fetched, text,"
+                " text_hash, is_new, relevant, review) SELECT 'seed:001.txt', id, '001.txt',"
+                " :now, :now, 'text', 'hash', true, true, 'unreviewed' FROM sources"
+            ),
+            {"now": now()},
+        )
     assert migrate(engine)
     assert review_queue(engine, None) == []
     engine.dispose()
