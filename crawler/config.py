@@ -6,6 +6,7 @@ line and the key, so a broken config fails at start-up instead of in the middle 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from importlib.metadata import PackageNotFoundError, version
 from importlib.resources import files
@@ -56,8 +57,30 @@ class Service(Strict):
 
 
 class Web(Strict):
+    """The review page `amur serve` serves; anywhere but loopback it needs an access token."""
+
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8765
+    token: Annotated[str, Field(min_length=16)] | None = None
+
+    @model_validator(mode="after")
+    def _token_off_loopback(self) -> Web:
+        if self.token is None and not is_loopback(self.host):
+            raise ValueError(
+                f"host {self.host!r} is not a loopback address: set web.token (at least"
+                " 16 characters) so only its holders can reach the archive"
+            )
+        return self
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def parse_interval(text: str) -> float:
