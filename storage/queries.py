@@ -8,12 +8,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, distinct, func, select
+from sqlalchemy import Engine, Select, and_, distinct, exists, func, select
 from sqlalchemy.orm import Session
 
+from storage.dedup import INVERSE, NOT_NEW
 from storage.models import Document, Match, Revision, Source
 
 REVIEW_STATES = ("unreviewed", "kept", "rejected")
+RELATIONS = tuple(INVERSE)
 BATCH = 500
 
 
@@ -27,6 +29,9 @@ class Filters:
     review: str | None = None
     since: datetime | None = None  # fetched at or after
     language: str | None = None  # an ISO 639-1 code, as stored
+    relation: str | None = None  # has at least one match of this relation
+    # Revised after its review decision: the reviewer has not seen the current text.
+    changed: bool | None = None
 
 
 def _select(filters: Filters) -> Select[Any]:
@@ -50,6 +55,18 @@ def _select(filters: Filters) -> Select[Any]:
         query = query.where(Document.fetched >= filters.since)
     if filters.language is not None:
         query = query.where(Document.language == filters.language)
+    if filters.relation is not None:
+        query = query.where(
+            exists().where(Match.document_id == Document.id, Match.relation == filters.relation)
+        )
+    if filters.changed is not None:
+        revised_since = exists().where(
+            Revision.document_id == Document.id,
+            Revision.number > 1,
+            Revision.fetched > Document.reviewed,
+        )
+        changed = and_(Document.review != "unreviewed", revised_since)
+        query = query.where(changed if filters.changed else ~changed)
     return query
 
 
@@ -110,21 +127,67 @@ def export_records(engine: Engine, filters: Filters = Filters()) -> Iterator[dic
 
 
 def review_queue(
-    engine: Engine, limit: int | None = None, filters: Filters = Filters()
+    engine: Engine, limit: int | None = None, filters: Filters = Filters(), offset: int = 0
 ) -> list[dict[str, Any]]:
     """New, relevant, unreviewed documents (no seeds), newest first, narrowed by `filters`.
 
     The queue's own conditions win over `filters`' new, relevant and review.
     """
     filters = replace(filters, new=True, relevant=True, review="unreviewed")
+    return _listing(engine, filters, limit, offset)
+
+
+def changed_since_review(
+    engine: Engine, limit: int | None = None, filters: Filters = Filters(), offset: int = 0
+) -> list[dict[str, Any]]:
+    """Documents kept or rejected whose text changed after the decision, newest first.
+
+    An edited forum post or a rewritten article goes back before the reviewer this way,
+    whatever the first decision was; recording a decision again clears it.
+    """
+    return _listing(engine, replace(filters, changed=True), limit, offset)
+
+
+def _listing(
+    engine: Engine, filters: Filters, limit: int | None, offset: int
+) -> list[dict[str, Any]]:
     with Session(engine) as session:
         query = _select(filters).where(Source.kind != "seed")
         query = query.order_by(Document.first_seen.desc(), Document.id.desc())
         if limit:
             query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
         rows = session.execute(query).all()
         matches = _matches(session, [row[0].id for row in rows])
         return [_record(d, s, r, matches.get(d.id, [])) for d, s, r in rows]
+
+
+def copies(engine: Engine, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """For each of `ids`, the later documents that are copies of it, with their source.
+
+    This is what shows a story once with its count and outlets instead of once per outlet.
+    """
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if not ids:
+        return found
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Match.other_id, Document.id, Document.url, Source.name, Match.relation)
+            .join(Document, Document.id == Match.document_id)
+            .join(Source, Source.id == Document.source_id)
+            .where(
+                Match.other_id.in_(ids),
+                Match.relation.in_(sorted(NOT_NEW)),
+                Match.document_id > Match.other_id,
+            )
+            .order_by(Match.other_id, Document.id)
+        )
+        for original, copy_id, url, source, relation in rows:
+            found[original].append(
+                {"id": copy_id, "url": url, "source": source, "relation": relation}
+            )
+    return found
 
 
 def get_record(engine: Engine, document_id: int) -> dict[str, Any] | None:
