@@ -11,7 +11,7 @@ from sqlalchemy import Engine, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage import dedup, shingles
+from storage import dedup, search, shingles
 from storage.database import insert_ignore, writing
 from storage.dedup import Relation
 from storage.models import Document, DocumentUrl, Revision, Source
@@ -204,6 +204,7 @@ def _store(
         )
     )
     _add_aliases(session, document.id, {key, *aliases})
+    search.index_document(session, document.id, doc.title, text.normalized)
     relations = dedup.classify(session, document.id, text, digest)
     if dedup.is_new(document.id, relations):
         return Stored(document.id, Outcome.NEW, doc.relevant, relations)
@@ -255,6 +256,7 @@ def _update_existing(
             declared_url=doc.declared_url,
         )
     )
+    search.index_document(session, document_id, doc.title or document.title, text.normalized)
     relations = dedup.reclassify(session, document_id, text, digest, previous)
     return Stored(document_id, Outcome.REVISED, doc.relevant, relations)
 

@@ -4,7 +4,8 @@ Storage imports nothing from `crawler`, so its errors live here rather than in
 `crawler.exceptions`; the CLI turns them into messages and exit codes like amur's others.
 
 StorageError
-└── ArchiveUnavailable   the database cannot be created, reached, opened or migrated (exit 1)
+├── ArchiveUnavailable   the database cannot be created, reached, opened or migrated (exit 1)
+└── BadQuery             a search query with nothing to search for in it (exit 2)
 """
 
 
@@ -14,3 +15,7 @@ class StorageError(Exception):
 
 class ArchiveUnavailable(StorageError):
     """The archive's database cannot be created, reached, opened or migrated."""
+
+
+class BadQuery(StorageError):
+    """A search query with no letter or digit in it: empty, or punctuation only."""

@@ -246,3 +246,23 @@ class HttpValidator(Base):
     last_modified: Mapped[str | None] = mapped_column(String(100))
     body_hash: Mapped[str | None] = mapped_column(String(64))
     checked: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SearchText(Base):
+    """A document's title and text folded for full-text search (`storage.search`).
+
+    Folded by `storage.shingles.normalize` (width, case, Traditional to Simplified,
+    punctuation to spaces), so a query folded the same way matches any script and case. The
+    `*_grams` columns list the text's CJK character pairs, so two-character Chinese words
+    (中俄, 普京) have an index too: trigram indexes cannot find a string shorter than three.
+    On SQLite, FTS5 tables index these columns; on PostgreSQL, GIN indexes (migration 0007).
+    """
+
+    __tablename__ = "search_text"
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    title: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text)
+    title_grams: Mapped[str] = mapped_column(Text, default="")
+    body_grams: Mapped[str] = mapped_column(Text, default="")

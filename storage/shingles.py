@@ -57,6 +57,7 @@ _CJK = (
     "\uf900-\ufaff\U00020000-\U0003134f"
 )
 _TOKENS = re.compile(f"([{_CJK}])|([^\\s{_CJK}]+)")
+CJK_RUNS = re.compile(f"[{_CJK}]+")  # runs of the characters that are one token each
 _HAS_CJK = re.compile("[\u2e80-\U0003134f]")
 _TOKEN_CACHE_LIMIT = 1 << 19
 
@@ -91,6 +92,50 @@ def normalize(text: str) -> str:
     if _HAS_CJK.search(folded):
         folded = _to_simplified().convert(folded)
     return " ".join(folded.translate(_KEEP).split())
+
+
+class _FoldTable(dict[str, str]):
+    """NFKC and casefold of one character, computed once per character."""
+
+    def __missing__(self, char: str) -> str:
+        value = self[char] = unicodedata.normalize("NFKC", char).casefold()
+        return value
+
+
+_FOLD = _FoldTable()
+_WORDS = re.compile(r"[^ ]+")
+
+
+def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
+    """`normalize(text)` and, for each of its characters, the index in `text` it comes from.
+
+    For finding a match of normalised text in the original (search snippets). NFKC and case
+    folding run per character here, OpenCC on the whole text as in `normalize`; the result is
+    the same except where NFKC joins characters (a letter and a separate combining mark), or
+    where OpenCC changes a text's length (then each character is converted alone).
+    """
+    pieces = [_FOLD[char] for char in text]
+    folded = "".join(pieces)
+    if len(folded) == len(text):
+        origins = list(range(len(text)))
+    else:
+        origins = [index for index, piece in enumerate(pieces) for _ in piece]
+    if _HAS_CJK.search(folded):
+        simplified = _to_simplified().convert(folded)
+        if len(simplified) != len(folded):
+            convert = _to_simplified().convert
+            simplified = "".join(
+                converted if len(converted := convert(char)) == 1 else char for char in folded
+            )
+        folded = simplified
+    kept = folded.translate(_KEEP)
+    words = [match.span() for match in _WORDS.finditer(kept)]
+    offsets: list[int] = []
+    for number, (start, end) in enumerate(words):
+        if number:
+            offsets.append(origins[start - 1])  # the single space that stands for a gap
+        offsets.extend(origins[start:end])
+    return " ".join(kept[start:end] for start, end in words), offsets
 
 
 def tokenize(normalized: str) -> tuple[list[str], list[int]]:
