@@ -27,7 +27,7 @@ from crawler.config import VERSION, Config, load_config
 from crawler.exceptions import AmurError, ConfigError, ExtractionError, NotFoundError
 from scheduler.formats import METADATA_FIELDS, SUMMARY_COUNTERS, WRITERS, json_line, table
 from storage.archive import SourceKindError, set_review
-from storage.errors import StorageError
+from storage.errors import BadQuery, StorageError
 from storage.passages import shared_passages
 from storage.queries import (
     REVIEW_STATES,
@@ -633,6 +633,56 @@ def show(app: App, document_id: int, as_json: bool) -> None:
         )
         for line in diff:
             click.echo(line)
+
+
+@main.command()
+@click.argument("words", nargs=-1, required=True)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most N hits."
+)
+@json_option
+@pass_app
+def search(app: App, words: tuple[str, ...], limit: int, as_json: bool) -> None:
+    """Full-text search over the archive, seeds included: best hits first, with a snippet.
+
+    A document matches when its title or text holds every word of the query, in any letter
+    case and in Traditional or Simplified script; a word is found inside longer ones, so
+    Chinese needs no spaces (中俄 finds 中俄關係). Punctuation and operators are plain text.
+    With --json, one object per hit: id, url, source, title, language, published, review,
+    snippet and score.
+
+    Example: amur search 中俄 pipeline --limit 5
+    """
+    from storage.search import parse
+    from storage.search import search as find
+
+    query = " ".join(words)
+    try:
+        parse(query)  # a query with no word is refused before the archive is opened
+    except BadQuery as err:
+        click.echo(f"amur: {err}", err=True)
+        raise click.exceptions.Exit(2) from err
+    hits = find(app.engine, query, limit)
+    if as_json:
+        fields = ("id", "url", "source", "title", "language", "published", "review")
+        for hit in hits:
+            record = {name: getattr(hit, name) for name in fields}
+            click.echo(json_line({**record, "snippet": hit.snippet, "score": hit.score}))
+        return
+    if not hits:
+        click.echo("no documents match")
+        return
+    rows = [
+        (
+            hit.id,
+            _local_iso(hit.published, time=False),
+            hit.source,
+            (hit.title or hit.url)[:50],
+            hit.snippet,
+        )
+        for hit in hits
+    ]
+    click.echo(table(("id", "date", "source", "title", "snippet"), rows))
 
 
 @main.command()
