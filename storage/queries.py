@@ -133,8 +133,12 @@ def review_queue(
 
     The queue's own conditions win over `filters`' new, relevant and review.
     """
-    filters = replace(filters, new=True, relevant=True, review="unreviewed")
-    return _listing(engine, filters, limit, offset)
+    return listing(engine, queue_filters(filters), limit, offset)
+
+
+def queue_filters(filters: Filters = Filters()) -> Filters:
+    """`filters` narrowed to the review queue: new, relevant, unreviewed."""
+    return replace(filters, new=True, relevant=True, review="unreviewed")
 
 
 def changed_since_review(
@@ -145,12 +149,13 @@ def changed_since_review(
     An edited forum post or a rewritten article goes back before the reviewer this way,
     whatever the first decision was; recording a decision again clears it.
     """
-    return _listing(engine, replace(filters, changed=True), limit, offset)
+    return listing(engine, replace(filters, changed=True), limit, offset)
 
 
-def _listing(
-    engine: Engine, filters: Filters, limit: int | None, offset: int
+def listing(
+    engine: Engine, filters: Filters, limit: int | None = None, offset: int = 0
 ) -> list[dict[str, Any]]:
+    """Crawled and imported documents (no seeds) matching `filters`, newest first."""
     with Session(engine) as session:
         query = _select(filters).where(Source.kind != "seed")
         query = query.order_by(Document.first_seen.desc(), Document.id.desc())
@@ -161,6 +166,28 @@ def _listing(
         rows = session.execute(query).all()
         matches = _matches(session, [row[0].id for row in rows])
         return [_record(d, s, r, matches.get(d.id, [])) for d, s, r in rows]
+
+
+def count(engine: Engine, filters: Filters) -> int:
+    """How many crawled and imported documents (no seeds) match `filters`."""
+    query = _select(filters).where(Source.kind != "seed").with_only_columns(func.count())
+    with engine.connect() as connection:
+        return connection.scalar(query) or 0
+
+
+def facets(engine: Engine) -> tuple[list[str], list[str]]:
+    """The source names (seeds apart) and the languages in the archive, for filter menus."""
+    with engine.connect() as connection:
+        sources = connection.scalars(
+            select(Source.name).where(Source.kind != "seed").order_by(Source.name)
+        )
+        languages = connection.scalars(
+            select(Document.language)
+            .distinct()
+            .where(Document.language.is_not(None))
+            .order_by(Document.language)
+        )
+        return list(sources), list(languages)  # type: ignore[arg-type]
 
 
 def copies(engine: Engine, ids: list[int]) -> dict[int, list[dict[str, Any]]]:

@@ -1,0 +1,1 @@
+"""The review page `amur serve` serves: a small Starlette app of server-rendered pages."""
