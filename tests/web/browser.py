@@ -27,8 +27,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-# What the Debian package installs: the wrapper CI checks for, and the binary it starts.
-CHROMIUM_PACKAGE_WRAPPER = Path("/usr/bin/chromium")
+# The binary Debian's chromium package installs, which its /usr/bin/chromium wrapper starts.
 CHROMIUM = Path("/usr/lib/chromium/chromium")
 WIDTH, HEIGHT = 1100, 800
 TIMEOUT_MS = 10_000  # a page of the app answers in milliseconds; a hang should fail, not wait
