@@ -228,7 +228,7 @@ def search(
         .offset(offset)
     )
     with engine.connect() as connection:
-        scores = dict(connection.execute(ranked).tuples().all())
+        scores = {row[0]: row[1] for row in connection.execute(ranked)}
         if not scores:
             return []
         rows = connection.execute(
