@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from crawler.config import parse_interval  # noqa: E402
+from tests.amur_cli import free_port  # noqa: E402
 from tests.fixture_server import FixtureServer  # noqa: E402
 from tests.processes import descendants  # noqa: E402
 
@@ -88,6 +89,7 @@ def make_config(folder: Path, base: str, feeds: int, every: str, recycle_runs: i
         "database": "sqlite:///amur.db",
         "network": {"allow_private_addresses": True, "download_delay": 0, "timeout": 10},
         "service": {"worker_max_runs": recycle_runs},
+        "web": {"port": free_port()},  # the review page runs, idle, as in real use
         "sources": [
             {"name": f"feed{n}", "kind": "feed", "url": f"{base}/soak/feed{n}.xml", "every": every}
             for n in range(feeds)

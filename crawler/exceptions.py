@@ -6,7 +6,8 @@ AmurError
 ├── FetchError        a source could not be fetched
 ├── FeedError         a feed could not be parsed
 ├── ExtractionError   a page is not HTML or has no extractable text
-└── ForumError        a page is not a forum thread
+├── ForumError        a page is not a forum thread
+└── ListenError       the review page cannot listen where the config says (exit 1)
 
 The storage layer imports nothing from here; its errors are `storage.errors.StorageError` and
 below (the archive cannot be opened: exit 1). Any other exception reaching the CLI is a bug:
@@ -40,3 +41,7 @@ class ExtractionError(AmurError):
 
 class ForumError(AmurError):
     """A page is not a forum thread (an error page, or no parser's post anchors on it)."""
+
+
+class ListenError(AmurError):
+    """`amur serve` cannot bind the review page's address (in use, or not this machine's)."""

@@ -14,7 +14,7 @@ import os
 import sys
 import traceback
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +32,7 @@ from storage.passages import shared_passages
 from storage.queries import (
     REVIEW_STATES,
     Filters,
+    changed_since_review,
     export_records,
     get_record,
     review_queue,
@@ -443,50 +444,39 @@ def status(app: App, as_json: bool) -> None:
 
     Example: amur status --json
     """
-    from storage.runs import COUNTERS, source_statuses
+    from scheduler.health import source_health
 
-    known = {status.name: status for status in source_statuses(app.engine)}
     rows, alarms = [], []
-    for source in app.config.sources:
-        state = known.get(source.name)
-        last = state.last_run if state else None
-        next_run: datetime | str
-        if not source.enabled:
-            next_run = "disabled"
-        elif state and state.next_run:
-            next_run = state.next_run
-        elif source.cron:
-            next_run = f"cron {source.cron}"
-        elif last is None:
-            next_run = "due"
-        else:
-            next_run = last + timedelta(seconds=source.interval_seconds)
+    for health in source_health(app.config, app.engine):
+        next_run = health.next_run
         if as_json:
             record = {
-                "source": source.name,
-                "kind": source.kind,
-                "last_run": last.isoformat() if last else None,
-                "outcome": state.outcome if state else None,
-                "counts": dict(state.counts) if state else dict.fromkeys(COUNTERS, 0),
-                "consecutive_failures": state.consecutive_failures if state else 0,
+                "source": health.name,
+                "kind": health.kind,
+                "last_run": health.last_run.isoformat() if health.last_run else None,
+                "outcome": health.outcome,
+                "counts": dict(health.counts),
+                "consecutive_failures": health.consecutive_failures,
                 "next_run": next_run.isoformat() if isinstance(next_run, datetime) else next_run,
-                "last_error": state.last_error if state else None,
-                "alarm": state.alarm if state else None,
+                "last_error": health.last_error,
+                "alarm": health.alarm,
             }
             click.echo(json_line(record))
             continue
-        if state and state.alarm:
-            alarms.append(f"ALARM {source.name}: {state.alarm}")
+        if health.alarm:
+            alarms.append(f"ALARM {health.name}: {health.alarm}")
         rows.append(
             (
-                source.name,
-                source.kind,
-                _local(last) if last else "never",
-                state.outcome if state and state.outcome else "-",
-                "/".join(str(state.counts[c]) for c in STATUS_COUNTERS) if state else "-",
-                state.consecutive_failures if state else 0,
+                health.name,
+                health.kind,
+                _local(health.last_run) if health.last_run else "never",
+                health.outcome or "-",
+                "/".join(str(health.counts[c]) for c in STATUS_COUNTERS)
+                if health.last_run
+                else "-",
+                health.consecutive_failures,
                 _local(next_run) if isinstance(next_run, datetime) else next_run,
-                (state.last_error or "")[:60] if state else "",
+                (health.last_error or "")[:60],
             )
         )
     if as_json:
@@ -528,12 +518,14 @@ def _host(url: str) -> str:
 
 
 @main.command()
+@click.option("--no-web", is_flag=True, help="Run the scheduler only, without the review page.")
 @pass_app
-def serve(app: App) -> None:
+def serve(app: App, no_web: bool) -> None:
     """The background service: every enabled source on its schedule until SIGTERM/SIGINT.
 
-    On a signal it starts no new crawl, lets running ones finish their pages in flight (or
-    roll back), and exits 0. See README, "Running it as a service".
+    It also serves the review page at web.host:web.port (default http://127.0.0.1:8765/)
+    unless --no-web is given. On a signal it starts no new crawl, lets running ones finish
+    their pages in flight (or roll back), and exits 0. See README, "Running it as a service".
 
     Example: amur --config /etc/amur/config.yaml serve
     """
@@ -543,7 +535,7 @@ def serve(app: App) -> None:
     _log_to_stderr(
         min(logging.getLogger().getEffectiveLevel(), logging.INFO), tracebacks=app.verbose > 0
     )
-    run_service(app.config_path, app.config, app.engine)
+    run_service(app.config_path, app.config, app.engine, web=not no_web)
 
 
 @main.command()
@@ -553,6 +545,9 @@ def serve(app: App) -> None:
 @click.option(
     "--since", type=click.DateTime(), default=None, help="Only documents fetched since then."
 )
+@click.option(
+    "--changed", is_flag=True, help="Reviewed documents whose text changed since the decision."
+)
 @json_option
 @pass_app
 def review(
@@ -561,21 +556,26 @@ def review(
     sources: tuple[str, ...],
     language: str | None,
     since: datetime | None,
+    changed: bool,
     as_json: bool,
 ) -> None:
     """The review queue: new, relevant, unreviewed items, newest first.
 
-    With --json, one export record per item (docs/export.md), text and matches included.
+    With --changed, the documents kept or rejected whose text changed after the decision
+    instead (an edited forum post); marking them again clears them. With --json, one export
+    record per item (docs/export.md), text and matches included.
 
     Example: amur review --source telegraph --language en --limit 20
     """
-    queue = review_queue(app.engine, limit, _filters(sources, None, None, None, since, language))
+    filters = _filters(sources, None, None, None, since, language)
+    lister = changed_since_review if changed else review_queue
+    queue = lister(app.engine, limit, filters)
     if as_json:
         for record in queue:
             click.echo(json_line(record))
         return
     if not queue:
-        click.echo("the review queue is empty")
+        click.echo("nothing changed since review" if changed else "the review queue is empty")
         return
     rows = [
         (

@@ -428,8 +428,17 @@ class Service:
             worker.reader.join(timeout=STOP_GRACE)
 
 
-def serve(config_path: Path, config: Config, engine: Engine) -> None:
-    """Run the service until SIGTERM or SIGINT; returns once everything has stopped."""
+def serve(config_path: Path, config: Config, engine: Engine, web: bool = True) -> None:
+    """Run the service, and the review page unless `web` is false, until SIGTERM or SIGINT.
+
+    Returns once everything has stopped. The page's address is bound first, so a port in use
+    stops the service before any crawl starts.
+    """
+    page = None
+    if web:
+        from scheduler.web.server import WebServer  # the crawl worker never needs it
+
+        page = WebServer(config, engine)
     service = Service(config_path, config, engine)
     stop = threading.Event()
 
@@ -441,7 +450,11 @@ def serve(config_path: Path, config: Config, engine: Engine) -> None:
     signal.signal(signal.SIGINT, on_signal)
     service.start()
     logger.info("serving %d sources", len(service.scheduler.get_jobs()))
+    if page is not None:
+        page.start()
     while not stop.wait(1.0):
         service.check_hung()
+    if page is not None:
+        page.stop()
     service.stop()
     logger.info("stopped")

@@ -7,6 +7,7 @@ the tests is its own process, like every `amur crawl` from cron.
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,10 +19,14 @@ AMUR = [sys.executable, "-m", "scheduler.cli"]
 
 
 def write_config(folder: Path, base: str, sources: list[dict[str, Any]], **extra: Any) -> Path:
-    """A config for the loopback fixture server: no delay, loopback allowed, a fresh SQLite file."""
+    """A config for the loopback fixture server: no delay, loopback allowed, a fresh SQLite file.
+
+    The review page of `amur serve` gets a free port, so services of several tests never meet.
+    """
     config = {
         "database": "sqlite:///amur.db",
         "network": {"allow_private_addresses": True, "download_delay": 0, "timeout": 5},
+        "web": {"port": free_port()},
         "sources": [
             {**source, "url": source["url"].replace("{{BASE}}", base)} for source in sources
         ],
@@ -30,6 +35,13 @@ def write_config(folder: Path, base: str, sources: list[dict[str, Any]], **extra
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on just now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def amur(config: Path | None, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import create_engine, text
 
-from tests.amur_cli import AMUR, write_config
+from tests.amur_cli import AMUR, amur, write_config
 from tests.fixture_server import FIXTURES, FixtureServer
 from tests.processes import alive
 
@@ -206,3 +211,80 @@ def test_the_worker_is_recycled_after_its_runs(tmp_path: Path) -> None:
     # Every run was finished by a worker that drained, none cut short by the recycling.
     assert {r[1] for r in finished_runs(tmp_path)} == {"ok"}
     assert not any(alive(pid) for pid in worker_pids(log))
+
+
+def web_port(config: Path) -> int:
+    return int(yaml.safe_load(config.read_text(encoding="utf-8"))["web"]["port"])
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return answer.status, answer.read().decode("utf-8")
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode("utf-8")
+
+
+def test_serve_serves_the_review_page_of_the_archive_it_fills(
+    service: tuple[FixtureServer, Path, Path],
+) -> None:
+    _server, config, folder = service
+    log = folder / "serve.log"
+    base = f"http://127.0.0.1:{web_port(config)}"
+    process = start(config, log)
+    try:
+        assert wait_for(lambda: len(finished_runs(folder)) >= 1, 40), log.read_text()
+        assert f"review page at {base}/" in log.read_text()
+        status, sources = get(f"{base}/sources")
+        assert status == 200
+        assert ">news</a>" in sources
+        queued = query(
+            folder,
+            "SELECT d.title FROM documents d JOIN sources s ON s.id = d.source_id"
+            " WHERE d.is_new AND d.relevant AND s.kind != 'seed'",
+        )
+        assert queued
+        status, page = get(f"{base}/")
+        assert status == 200
+        for (title,) in queued:
+            assert html.escape(title, quote=False) in page
+        status, _ = get(f"{base}/documents/999999")
+        assert status == 404
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=20)
+    assert code == 0, log.read_text()
+    with pytest.raises(urllib.error.URLError):
+        get(f"{base}/")  # stopped with the service
+
+
+def test_serve_with_its_port_taken_says_so_and_exits_1(
+    service: tuple[FixtureServer, Path, Path],
+) -> None:
+    _server, config, folder = service
+    with socket.create_server(("127.0.0.1", web_port(config))):
+        result = amur(config, "serve", timeout=30)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith(
+        f"amur: the review page cannot listen on 127.0.0.1:{web_port(config)}"
+    )
+    assert "Traceback" not in result.stderr
+    assert query(folder, "SELECT id FROM source_runs") == []  # no crawl started
+
+
+def test_serve_no_web_runs_the_scheduler_alone(service: tuple[FixtureServer, Path, Path]) -> None:
+    _server, config, folder = service
+    log = folder / "serve.log"
+    with log.open("ab") as stream:
+        process = subprocess.Popen(
+            [*AMUR, "--config", str(config), "serve", "--no-web"], stderr=stream
+        )
+    try:
+        assert wait_for(lambda: len(finished_runs(folder)) >= 1, 40), log.read_text()
+        with pytest.raises(urllib.error.URLError):
+            get(f"http://127.0.0.1:{web_port(config)}/")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    assert "review page" not in log.read_text()

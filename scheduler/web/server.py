@@ -1,0 +1,61 @@
+"""The review page inside `amur serve`: uvicorn on a thread of its own beside the scheduler.
+
+The socket is bound before the thread starts, so a port in use or a host that is not this
+machine's is an error the service reports and exits on, not a line lost in a thread's log.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+
+import uvicorn
+from sqlalchemy import Engine
+
+from crawler.config import Config
+from crawler.exceptions import ListenError
+from scheduler.web.app import create_app
+
+logger = logging.getLogger(__name__)
+
+
+class WebServer:
+    """uvicorn serving the review app until `stop`; a stop lets requests in flight finish."""
+
+    def __init__(self, config: Config, engine: Engine) -> None:
+        host, port = config.web.host, config.web.port
+        try:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            self.socket = socket.create_server((host, port), family=family, backlog=128)
+        except OSError as err:
+            raise ListenError(
+                f"the review page cannot listen on {host}:{port} (web.host, web.port):"
+                f" {err.strerror or err}"
+            ) from err
+        self.address = "{}:{}".format(*self.socket.getsockname()[:2])
+        settings = uvicorn.Config(
+            create_app(engine, config),
+            log_config=None,  # the service's own logging
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=5,
+            server_header=False,
+        )
+        self.server = uvicorn.Server(settings)
+        self.thread = threading.Thread(target=self._run, name="review-page", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        logger.info("review page at http://%s/", self.address)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.socket.close()
+
+    def _run(self) -> None:
+        try:
+            self.server.run(sockets=[self.socket])
+        except Exception:  # the page is down; the crawls go on, and the log says why
+            logger.exception("the review page stopped")
