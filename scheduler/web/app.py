@@ -89,6 +89,7 @@ def create_app(engine: Engine, config: Config) -> Starlette:
     )
     templates.filters["host"] = _host
     templates.filters["web_url"] = _web_url
+    templates.filters["opening"] = _opening
     templates.globals.update(shortcuts=SHORTCUTS, version=VERSION, relations=RELATIONS)
     # Feed and entry ids name the archive, not the address the page is reached at.
     archive = engine.url.render_as_string(hide_password=True)
@@ -335,6 +336,12 @@ def _host(url: str) -> str:
     """The host of a URL without `www.`: the outlet's name as a reader knows it."""
     host = urlsplit(url).hostname or ""
     return host.removeprefix("www.")
+
+
+def _opening(text: str, width: int = 280) -> str:
+    """The start of a text on one line, paragraphs set apart, cut at `width` characters."""
+    flat = " · ".join(" ".join(paragraph.split()) for paragraph in text.split("\n\n"))
+    return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
 
 
 def _web_url(url: str) -> str | None:
