@@ -27,6 +27,18 @@ INTERVAL = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # A year: longer intervals overflow the scheduler's date arithmetic (and mean "never").
 LONGEST_INTERVAL = 366 * 86400
+# Headers a source may not set: they describe one connection or the request's framing, and
+# the downloader sets them itself (RFC 9110 section 7.6.1, plus Host and Content-Length).
+FORBIDDEN_HEADERS = frozenset(
+    {
+        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+        "proxy-connection", "te", "trailer", "trailers", "transfer-encoding", "upgrade", "host",
+        "content-length",
+    }
+)  # fmt: skip
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an RFC 9110 token
+# A listing follows at most this many pages per run.
+MOST_PAGES = 100
 # The backends amur's storage runs on, each with the URL form of its default driver.
 SUPPORTED_DATABASES = {"sqlite": "sqlite:///PATH", "postgresql": "postgresql+psycopg://..."}
 
@@ -98,12 +110,17 @@ def parse_interval(text: str) -> float:
 
 class SourceConfig(Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$", max_length=100)]
-    kind: Literal["feed", "listing", "page", "forum"]
+    kind: Literal["feed", "listing", "page", "forum", "sitemap"]
     url: str
     every: str | None = None
     cron: str | None = None
     follow: str | None = None
+    next: str | None = None  # listing: the next-page link
+    pages: Annotated[int, Field(ge=1, le=MOST_PAGES)] | None = None  # listing: pages per run
+    since: str | None = None  # sitemap: how recent an entry must be
     parser: str | None = None
+    fetch: Literal["plain", "impersonate"] = "plain"
+    headers: dict[str, str] = Field(default_factory=dict)
     enabled: bool = True
 
     @field_validator("name")
@@ -120,7 +137,7 @@ class SourceConfig(Strict):
             raise ValueError(f"must be an http:// or https:// URL (got {value!r})")
         return value
 
-    @field_validator("every")
+    @field_validator("every", "since")
     @classmethod
     def _interval(cls, value: str | None) -> str | None:
         if value is not None:
@@ -136,7 +153,7 @@ class SourceConfig(Strict):
             CronTrigger.from_crontab(value)
         return value
 
-    @field_validator("follow")
+    @field_validator("follow", "next")
     @classmethod
     def _selector(cls, value: str | None) -> str | None:
         if value is not None:
@@ -148,20 +165,42 @@ class SourceConfig(Strict):
                 raise ValueError(f"is not a valid CSS selector: {err}") from err
         return value
 
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, header in value.items():
+            if not HEADER_NAME.match(name):
+                raise ValueError(f"{name!r} is not a header name")
+            if name.lower() in FORBIDDEN_HEADERS:
+                raise ValueError(f"{name} is set by the downloader, not by a source")
+            if any(char in header for char in "\r\n\0"):
+                raise ValueError(f"{name}: a header value is one line")
+        return value
+
     @model_validator(mode="after")
     def _kind_rules(self) -> SourceConfig:
         if self.every is not None and self.cron is not None:
             raise ValueError("give `every` or `cron`, not both")
         if self.kind == "listing" and not self.follow:
             raise ValueError("a listing source needs `follow` (a CSS selector for item links)")
-        if self.kind != "listing" and self.follow:
-            raise ValueError("`follow` only applies to kind listing")
+        for key in ("follow", "next", "pages"):
+            if self.kind != "listing" and getattr(self, key) is not None:
+                raise ValueError(f"`{key}` only applies to kind listing")
+        if self.kind != "sitemap" and self.since is not None:
+            raise ValueError("`since` only applies to kind sitemap")
+        if (self.pages or 1) > 1 and not self.next:
+            raise ValueError("`pages` needs `next` (a CSS selector for the next-page link)")
         return self
 
     @property
     def interval_seconds(self) -> float:
         """The schedule's interval when `cron` is not given (default one hour)."""
         return parse_interval(self.every or "1h")
+
+    @property
+    def since_seconds(self) -> float:
+        """A sitemap's window: entries dated longer ago are skipped (default two days)."""
+        return parse_interval(self.since or "2d")
 
 
 def check_database_url(value: str) -> None:
