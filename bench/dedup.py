@@ -11,6 +11,15 @@ share (shingling the text and `dedup.classify`, index and match writes included)
 call (which adds the document and revision rows and the commit).
 
     python bench/dedup.py [--sizes 1000,10000,100000] [--sample 300] [--fill store|bulk]
+
+``--wire`` measures syndicated copies instead: an original, then hundreds of
+copies of it, one outlet each, every copy with its outlet's header and footer and a sentence or
+two trimmed; several stories interleaved with the outlets' own unrelated articles. It runs the
+engine as of ``--baseline`` (a git revision of storage/dedup.py) and the working tree's, on the
+same documents, and prints copies marked new, the first miss, the cost per copy at copy 10,
+100 and 500, and the links the outlets' boilerplate made.
+
+    python bench/dedup.py --wire [--copies 520] [--stories 3] [--baseline 7e9c4c4]
 """
 
 from __future__ import annotations
@@ -18,10 +27,13 @@ from __future__ import annotations
 import argparse
 import math
 import random
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import types
 from collections import Counter
 from datetime import UTC, datetime
 from itertools import accumulate
@@ -33,8 +45,8 @@ from sqlalchemy import Engine, func, insert, select, text
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from storage import dedup, shingles  # noqa: E402
-from storage.archive import DocumentIn, ensure_source, store_document  # noqa: E402
+from storage import archive, dedup, shingles  # noqa: E402
+from storage.archive import DocumentIn, Outcome, ensure_source, store_document  # noqa: E402
 from storage.database import open_archive  # noqa: E402
 from storage.fingerprints import text_hash  # noqa: E402
 from storage.models import Document, Fingerprint  # noqa: E402
@@ -221,13 +233,201 @@ def index_bytes(engine: Engine) -> int:
         return sum(size for name, size in rows if name in INDEX_TABLES)
 
 
+# Wire copies ------------------------------------------------------------------------------
+
+BASELINE = "7e9c4c4"  # storage/dedup.py before copies were followed past MAX_DF holders
+POSITIONS = (10, 100, 500)
+_SENTENCES = re.compile(r"(?<=[.。])\s*")
+
+
+def engine_at(revision: str) -> types.ModuleType:
+    """storage/dedup.py as of git `revision`, loaded as a module of its own."""
+    source = subprocess.run(
+        ["git", "-C", str(REPO), "show", f"{revision}:storage/dedup.py"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    module = types.ModuleType(f"dedup_at_{revision}")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(source, f"{revision}:storage/dedup.py", "exec"), module.__dict__)
+    return module
+
+
+class Wire:
+    """Wire stories, the outlets that reprint them, and what each outlet publishes of its own."""
+
+    def __init__(self, corpus: Corpus, stories: int, copies: int, traffic: int) -> None:
+        rng = self.rng = corpus.rng
+        self.corpus = corpus
+        # The last story is Chinese (a Xinhua report reprinted by portals), the others English.
+        self.stories = [
+            corpus._chinese(rng.randint(500, 800))
+            if n == stories - 1 and stories > 1
+            else corpus._english(rng.randint(500, 900))
+            for n in range(stories)
+        ]
+        self.copies, self.traffic = copies, traffic
+        # Each outlet's header and footer, on every page of it, short enough (under 50 words) for
+        # a reprint to stay a near duplicate; and an "about us" block of 60-90 words on its own
+        # articles, long enough to be a shared passage of the size that makes `overlaps`, were
+        # it not told apart as the outlet's boilerplate.
+        self.outlets = [
+            (
+                f"Outlet {n} | Home | World | Asia\n\n{corpus._english(rng.randint(8, 16))}",
+                corpus._english(rng.randint(20, 45)),
+                corpus._english(rng.randint(60, 90)),
+            )
+            for n in range(copies)
+        ]
+
+    def copy(self, story: int, outlet: int) -> str:
+        """The story as `outlet` prints it: its header and footer, a sentence or two trimmed."""
+        rng = self.rng
+        sentences = [s for s in _SENTENCES.split(self.stories[story]) if s]
+        for _ in range(rng.randint(1, 2)):
+            # Outlets cut from the end more often than from the middle.
+            at = len(sentences) - 1 if rng.random() < 0.5 else rng.randrange(len(sentences))
+            del sentences[at]
+        joiner = "" if story == len(self.stories) - 1 and len(self.stories) > 1 else " "
+        header, footer, _about = self.outlets[outlet]
+        return f"{header}\n\n{joiner.join(sentences)}\n\n{footer}"
+
+    def own(self, outlet: int) -> str:
+        header, footer, about = self.outlets[outlet]
+        body, _chinese = self.corpus.fresh()
+        return f"{header}\n\n{body}\n\n{about}\n\n{footer}"
+
+    def sequence(self) -> list[tuple[str, int | None, int | None, str]]:
+        """(url, story or None, copy number or None, text), in the order they are stored."""
+        out: list[tuple[str, int | None, int | None, str]] = [
+            (f"https://wire-agency.com/story/{n}", n, 0, body)
+            for n, body in enumerate(self.stories)
+        ]
+        for outlet in range(self.copies):
+            batch: list[tuple[str, int | None, int | None, str]] = [
+                (f"https://outlet{outlet}.com/{n}", n, outlet + 1, self.copy(n, outlet))
+                for n in range(len(self.stories))
+            ]
+            batch += [
+                (f"https://outlet{outlet}.com/own/{n}", None, None, self.own(outlet))
+                for n in range(self.traffic)
+            ]
+            self.rng.shuffle(batch)
+            out += batch
+        return out
+
+
+def holder_rows(engine: Engine, body: str) -> int:
+    """Index rows stored under the fingerprints of `body`: what its lookup reads."""
+    hashes = list(profile(body).fingerprints())
+    with engine.connect() as connection:
+        return sum(
+            connection.scalar(
+                select(func.count()).select_from(Fingerprint).where(Fingerprint.hash.in_(part))
+            )
+            or 0
+            for part in (hashes[i : i + 500] for i in range(0, len(hashes), 500))
+        )
+
+
+def run_wire(module: types.ModuleType, documents: list[tuple[str, int | None, int | None, str]]):  # type: ignore[no-untyped-def]
+    """Store `documents` with dedup engine `module`; what happened to each and what it cost."""
+    candidates: list[int] = []
+    verify = module._verify
+
+    def counting(connection, text, ranked):  # type: ignore[no-untyped-def]
+        candidates.append(len(ranked))
+        return verify(connection, text, ranked)
+
+    module._verify = counting
+    module._candidate_profile.cache_clear()
+    archive.dedup = module  # store_document calls the engine through this name
+    measured = {p for p in POSITIONS for p in range(p - 2, p + 3)}
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            engine = open_archive(f"sqlite:///{Path(folder) / 'wire.db'}")
+            ensure_source(engine, "import", "import", None)
+            for url, story, number, body in documents:
+                doc = DocumentIn(url=url, source="import", text=body, relevant=True, fetched=WHEN)
+                read = holder_rows(engine, body) if number in measured else None
+                candidates.clear()
+                started = time.perf_counter()
+                stored = store_document(engine, doc)
+                spent = (time.perf_counter() - started) * 1000
+                rows.append((stored, story, number, spent, sum(candidates), read))
+            engine.dispose()
+    finally:
+        module._verify = verify
+        archive.dedup = dedup
+    return rows
+
+
+def report_wire(name: str, rows, stories: int) -> None:  # type: ignore[no-untyped-def]
+    """Per story: copies marked new, the first, and copies linked to the original; costs."""
+    story_of = {stored.id: story for stored, story, *_ in rows}
+    originals = {story: stored.id for stored, story, number, *_ in rows if number == 0}
+    print(f"\n{name}")
+    print(f"{'story':>6} {'copies':>7} {'marked new':>10} {'first miss':>10} {'linked':>7}")
+    for story in range(stories):
+        copies = [(stored, number) for stored, s, number, *_ in rows if s == story and number]
+        missed = [number for stored, number in copies if stored.outcome is Outcome.NEW]
+        linked = sum(
+            1
+            for stored, _n in copies
+            if any(r.other_id == originals[story] for r in stored.relations)
+        )
+        first = missed[0] if missed else "-"
+        print(f"{story:>6} {len(copies):>7} {len(missed):>10} {first!s:>10} {linked:>7}")
+    print(f"{'copy':>6} {'store ms':>9} {'candidates':>10} {'rows read':>9}")
+    for position in POSITIONS:
+        near = [r for r in rows if r[2] is not None and abs(r[2] - position) <= 2]
+        if near:
+            spent = statistics.mean(r[3] for r in near)
+            verified = statistics.mean(r[4] for r in near)
+            read = statistics.mean(r[5] for r in near)
+            print(f"{position:>6} {spent:>9.1f} {verified:>10.1f} {read:>9.0f}")
+    false: Counter[str] = Counter()
+    for stored, story, *_ in rows:
+        for found in stored.relations:
+            if story is None or story_of.get(found.other_id) != story:
+                false[found.relation] += 1
+    own = [stored for stored, story, *_ in rows if story is None]
+    print(
+        f"outlets' own articles: {len(own)}, new {sum(s.outcome is Outcome.NEW for s in own)}; "
+        f"links between different texts: {dict(false) or 0}"
+    )
+
+
+def wire_main(args: argparse.Namespace) -> None:
+    corpus = Corpus(random.Random(args.seed))
+    documents = Wire(corpus, args.stories, args.copies, args.traffic).sequence()
+    print(
+        f"{args.stories} stories, {args.copies} copies each (one outlet each), "
+        f"{args.traffic} article(s) of each outlet's own: {len(documents)} documents"
+    )
+    for name, module in ((f"baseline {args.baseline}", engine_at(args.baseline)), ("now", dedup)):
+        started = time.perf_counter()
+        rows = run_wire(module, documents)
+        report_wire(f"{name} ({time.perf_counter() - started:.0f} s)", rows, args.stories)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--sample", type=int, default=300)
     parser.add_argument("--fill", choices=("store", "bulk"), default="store")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--wire", action="store_true", help="measure syndicated copies")
+    parser.add_argument("--copies", type=int, default=520)
+    parser.add_argument("--stories", type=int, default=3)
+    parser.add_argument("--traffic", type=int, default=3, help="own articles per outlet")
+    parser.add_argument("--baseline", default=BASELINE, help="git revision of the old engine")
     args = parser.parse_args()
+    if args.wire:
+        wire_main(args)
+        return
     sizes = sorted(int(s) for s in args.sizes.split(","))
     corpus = Corpus(random.Random(args.seed))
     with tempfile.TemporaryDirectory() as folder:
