@@ -234,6 +234,8 @@ def check_database_url(value: str) -> None:
 class Config(Strict):
     database: str = "sqlite:///data/amur.db"
     seeds: Path = DEFAULT_SEEDS
+    # The WARC files of raw responses (`storage.snapshots`); relative to the config file.
+    snapshots: Path = Path("data/snapshots")
     network: Network = Network()
     web: Web = Web()
     service: Service = Service()
@@ -290,15 +292,18 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
 
 
 def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
-    """Relative SQLite and seed paths are relative to the config file, not the working dir."""
+    """Relative SQLite, seed and snapshot paths are relative to the config file, not the working
+    directory (snapshots by default too: `data/snapshots` beside the config file)."""
     database = data.get("database")
     if isinstance(database, str) and database.startswith("sqlite:///"):
         path = database.removeprefix("sqlite:///")
         if path and path != ":memory:" and not Path(path).is_absolute():
             data["database"] = f"sqlite:///{(base / path).resolve()}"
-    seeds = data.get("seeds")
-    if isinstance(seeds, str) and not Path(seeds).is_absolute():
-        data["seeds"] = str((base / seeds).resolve())
+    data.setdefault("snapshots", "data/snapshots")
+    for key in ("seeds", "snapshots"):
+        value = data.get(key)
+        if isinstance(value, str) and not Path(value).is_absolute():
+            data[key] = str((base / value).resolve())
     return data
 
 
@@ -342,7 +347,8 @@ def load_config(path: Path) -> Config:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the config file must be a mapping of keys to values")
-    for key in ("database", "seeds"):  # paths are resolved below, and no path holds a NUL
+    # Paths are resolved below, and no path holds a NUL.
+    for key in ("database", "seeds", "snapshots"):
         if isinstance(data.get(key), str) and "\0" in data[key]:
             raise ConfigError(f"{path}:{_line_of(root, (key,))}: {key}: holds a NUL character")
     try:

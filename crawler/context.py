@@ -19,6 +19,7 @@ from crawler.workers import ExtractionPool
 from crawler.writer import Writer
 from storage.runs import COUNTERS, record_error
 from storage.schedule import Validators
+from storage.snapshots import SnapshotWriter
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ class CrawlContext:
     pool: ExtractionPool
     # Database work off the reactor thread (`crawler.writer`).
     writer: Writer
+    # The raw responses of new documents and revisions, written on the writer thread.
+    snapshots: SnapshotWriter
     # Why the spider closed: "finished" after a full pass, "shutdown" on SIGTERM/SIGINT.
     close_reason: str | None = None
     # The crawl's stats collector, where the counters live (set when the spider is built).

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from crawler.extraction import Extracted
 from storage.shingles import Profile
+from storage.snapshots import RawResponse
 
 
 @dataclass
@@ -28,3 +29,6 @@ class PageItem:
     profile: Profile | None = field(default=None, repr=False)
     relevant: bool | None = None
     relevance_reason: str | None = None
+    # The response it came from, kept when it makes a new document or revision; the posts of
+    # a forum page share their page's.
+    snapshot: RawResponse | None = field(default=None, repr=False)

@@ -13,6 +13,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.context import Component
 from crawler.exceptions import ExtractionError
+from crawler.extraction import Extracted
 from crawler.identity import identify
 from crawler.items import PageItem
 from crawler.relevance import judge
@@ -32,19 +33,21 @@ class ExtractPipeline(Component):
         except ExtractionError as err:
             self.context.error(item.source, item.url, "extract", str(err))
             raise DropItem(f"{item.url}: {err}") from err
-        extracted, item.profile = prepared.extracted, prepared.profile
-        hints = item.hints
-        published = extracted.published
-        if hints.get("published") and (not published or "T" not in published):
-            published = hints["published"]
-        item.extracted = replace(
-            extracted,
-            title=extracted.title or hints.get("title"),
-            author=extracted.author or hints.get("author"),
-            published=published,
-        )
-        item.body = b""  # the page is not kept; free it while the item waits for storage
+        item.extracted, item.profile = with_hints(prepared.extracted, item.hints), prepared.profile
         return item
+
+
+def with_hints(extracted: Extracted, hints: dict[str, str]) -> Extracted:
+    """What the page says, with the feed's hints where it says nothing (or gives no time)."""
+    published = extracted.published
+    if hints.get("published") and (not published or "T" not in published):
+        published = hints["published"]
+    return replace(
+        extracted,
+        title=extracted.title or hints.get("title"),
+        author=extracted.author or hints.get("author"),
+        published=published,
+    )
 
 
 class RelevancePipeline(Component):
@@ -61,36 +64,39 @@ class StorePipeline(Component):
     """Write the page through storage and count what it was: new, duplicate, not relevant."""
 
     async def process_item(self, item: PageItem) -> PageItem:
-        extracted = item.extracted
-        assert extracted is not None
-        assert item.relevant is not None
-        identity = identify(item.url, extracted.canonical_url)
-        url = identity.url
-        aliases = tuple(alias for alias in (item.url, *item.aliases) if alias != url)
-        stored = await self.context.writer.call(
-            store_document,
-            self.context.engine,
-            DocumentIn(
-                url=url,
-                declared_url=identity.declared,
-                source=item.source,
-                text=extracted.text,
-                relevant=item.relevant,
-                fetched=item.fetched,
-                title=extracted.title,
-                author=extracted.author,
-                language=extracted.language,
-                published=extracted.published,
-                post_id=item.post_id,
-                aliases=aliases,
-                profile=item.profile,
-            ),
-        )
+        context = self.context
+        doc = document_for(item)
+        stored = await context.writer.call(store_document, context.engine, doc, context.snapshots)
         if stored.outcome is Outcome.DUPLICATE:
             self.context.count(item.source, "duplicates")
         elif stored.outcome is Outcome.NEW:
             self.context.count(item.source, "new" if item.relevant else "irrelevant")
         elif stored.outcome is Outcome.REVISED:
             self.context.count(item.source, "revised")
-        logger.debug("%s %s: %s (%s)", item.source, url, stored.outcome, item.relevance_reason)
+        logger.debug("%s %s: %s (%s)", item.source, doc.url, stored.outcome, item.relevance_reason)
         return item
+
+
+def document_for(item: PageItem) -> DocumentIn:
+    """The document an extracted and judged page is stored as, under the URL `identify` gives."""
+    extracted = item.extracted
+    assert extracted is not None
+    assert item.relevant is not None
+    identity = identify(item.url, extracted.canonical_url)
+    url = identity.url
+    return DocumentIn(
+        url=url,
+        declared_url=identity.declared,
+        source=item.source,
+        text=extracted.text,
+        relevant=item.relevant,
+        fetched=item.fetched,
+        title=extracted.title,
+        author=extracted.author,
+        language=extracted.language,
+        published=extracted.published,
+        post_id=item.post_id,
+        aliases=tuple(alias for alias in (item.url, *item.aliases) if alias != url),
+        profile=item.profile,
+        snapshot=item.snapshot,
+    )

@@ -25,6 +25,7 @@ from storage.schedule import (
     save_validators,
     source_validators,
 )
+from storage.snapshots import SnapshotWriter
 
 logger = logging.getLogger(__name__)
 
@@ -119,11 +120,13 @@ def open_run(
     workers: int | None,
     pool: ExtractionPool | None = None,
     writer: Writer | None = None,
+    snapshots: SnapshotWriter | None = None,
 ) -> Run:
     """Record a new run and lease its sources; a source another process is crawling is skipped.
 
-    Extraction runs in `pool` and database work on `writer` when given (both kept open after
-    the run), else in a pool and on a writer thread of the run's own.
+    Extraction runs in `pool`, database work on `writer` and raw responses go to `snapshots`
+    when given (all kept open after the run), else to a pool, a thread and files of the run's
+    own.
     """
     owner = process_owner()
     # Sources first: one the archive holds as another kind fails here, before a run is opened.
@@ -153,11 +156,12 @@ def open_run(
             release_lease(engine, ledger.source_id, owner)
         finish_run(engine, run_id, "interrupted")
         raise
-    shared = pool is not None and writer is not None
-    if pool is None or writer is None:
+    shared = pool is not None and writer is not None and snapshots is not None
+    if pool is None or writer is None or snapshots is None:
         pool = ExtractionPool(default_workers() if workers is None else workers)
         writer = Writer()
-    context = CrawlContext(engine, config, ledgers, pool, writer)
+        snapshots = SnapshotWriter(config.snapshots)
+    context = CrawlContext(engine, config, ledgers, pool, writer, snapshots)
     return Run(run_id, context, busy, owns_pool=not shared)
 
 
@@ -220,6 +224,7 @@ async def run_crawl_async(
     workers: int | None = 0,
     pool: ExtractionPool | None = None,
     writer: Writer | None = None,
+    snapshots: SnapshotWriter | None = None,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> list[SourceSummary]:
     """The same pass inside a reactor that is already running (one runner, many crawls).
@@ -231,7 +236,9 @@ async def run_crawl_async(
     if writer is None:
         run = open_run(engine, config, sources, trigger, workers, pool)
     else:
-        run = await writer.call(open_run, engine, config, sources, trigger, workers, pool, writer)
+        run = await writer.call(
+            open_run, engine, config, sources, trigger, workers, pool, writer, snapshots
+        )
     try:
         if cancelled():
             run.context.close_reason = "shutdown"
@@ -249,10 +256,11 @@ async def run_crawl_async(
 
 
 def finish_run_here(engine: Engine, run: Run) -> list[SourceSummary]:
-    """Wait for the run's writes, close its record, and shut its own pool and writer."""
+    """Wait for the run's writes, close its record, and shut its own pool, writer and files."""
     run.context.writer.flush()
     try:
         return close_run(engine, run)
     finally:
         run.context.pool.close()
         run.context.writer.close()
+        run.context.snapshots.close()

@@ -30,6 +30,7 @@ from twisted.python.failure import Failure
 from crawler.config import SourceConfig
 from crawler.context import CrawlContext
 from crawler.items import PageItem
+from crawler.snapshots import raw_response
 from storage.archive import known_urls, now
 
 logger = logging.getLogger(__name__)
@@ -175,16 +176,21 @@ class ArchiveSpider(scrapy.Spider):
                 source, response.url, "not-html", f"not a text page ({content_type or 'no type'})"
             )
             return None
-        aliases = [response.meta.get("link"), *response.meta.get("redirect_urls", [])]
+        links = [response.meta.get("link"), *response.meta.get("redirect_urls", [])]
+        aliases = tuple(url for url in links if url and url != response.url)
+        hints, fetched = response.meta.get("hints", {}), now()
         return PageItem(
             source=source,
             url=response.url,
             # The raw body: decoding happens in the extraction worker (see crawler.workers).
             body=response.body,
             content_type=content_type,
-            fetched=now(),
-            aliases=tuple(url for url in aliases if url and url != response.url),
-            hints=response.meta.get("hints", {}),
+            fetched=fetched,
+            aliases=aliases,
+            hints=hints,
+            snapshot=raw_response(
+                response, fetched=fetched, source=source, hints=hints, aliases=list(aliases)
+            ),
         )
 
     def entry_failed(self, failure: Failure) -> None:

@@ -45,6 +45,7 @@ from crawler.writer import Writer
 from scheduler.tasks import CONFIG_ENV, Done, Task
 from storage.database import open_archive
 from storage.errors import StorageError
+from storage.snapshots import SnapshotWriter
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class Worker:
         # page to extract) and the one thread that writes to the database.
         self.pool = ExtractionPool(default_workers())
         self.writer = Writer()
+        self.snapshots = SnapshotWriter(config.snapshots)
         self.pending: list[Task] = []
         self.busy: set[str] = set()  # sources in a running crawl
         self.running = 0
@@ -160,6 +162,7 @@ class Worker:
                 trigger="serve",
                 pool=self.pool,
                 writer=self.writer,
+                snapshots=self.snapshots,
                 cancelled=lambda: self.closing == "stop",
             )
         except Exception as err:  # a crash must not take the other crawls down
@@ -209,6 +212,7 @@ async def serve_tasks(worker: Worker, tasks: BinaryIO) -> None:
             logger.info("extraction processes stopped after %.0f s idle", POOL_IDLE_SECONDS)
     worker.pool.close()
     worker.writer.close()
+    worker.snapshots.close()
 
 
 def main(argv: list[str] | None = None) -> int:

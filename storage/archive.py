@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Engine, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +16,7 @@ from storage import dedup, search, shingles
 from storage.database import insert_ignore, writing
 from storage.dedup import Relation
 from storage.models import Document, DocumentUrl, Revision, Source
+from storage.snapshots import RawResponse, SnapshotWriter
 from storage.urls import normalize, site
 
 logger = logging.getLogger(__name__)
@@ -28,7 +30,9 @@ class Outcome(StrEnum):
     NEW = "new"  # a new document that is not a duplicate of anything stored
     # Stored, but not new: identical, a near duplicate or an excerpt of one stored before.
     DUPLICATE = "duplicate"
-    UNCHANGED = "unchanged"  # already stored with this text
+    UNCHANGED = "unchanged"  # already stored with this text and metadata
+    # Already stored with this text; its title, author, date or language changed.
+    UPDATED = "updated"
     REVISED = "revised"  # already stored; its text changed, a revision was added
 
 
@@ -54,6 +58,9 @@ class DocumentIn:
     # The text's dedup profile (`storage.shingles.profile`), when the caller computed it
     # already (the crawl does, next to extraction, in a worker process).
     profile: shingles.Profile | None = field(default=None, repr=False, compare=False)
+    # The raw response it was read from, kept (`storage.snapshots`) when it makes a new
+    # document or revision; one already written (`ref` set) is pointed at, not written again.
+    snapshot: RawResponse | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -115,12 +122,15 @@ def _add_aliases(session: Session, document_id: int, urls: set[str]) -> None:
     )
 
 
-def store_document(engine: Engine, doc: DocumentIn) -> Stored:
+def store_document(
+    engine: Engine, doc: DocumentIn, snapshots: SnapshotWriter | None = None
+) -> Stored:
     """Store `doc`: a new document, a revision of a known one, or nothing when unchanged.
 
     A new or changed text is classified by `storage.dedup` in the same transaction. Two
     processes storing the same new URL at once (PostgreSQL; SQLite queues writers) collide on
-    its unique key: the loser retries once and finds the winner's document.
+    its unique key: the loser retries once and finds the winner's document. The snapshot of a
+    new document or revision is written by `snapshots` before the transaction commits.
     """
     key = normalize(doc.url)
     aliases = {normalize(alias) for alias in doc.aliases} - {key}
@@ -129,7 +139,7 @@ def store_document(engine: Engine, doc: DocumentIn) -> Stored:
     for attempt in range(2):
         try:
             with writing(engine) as session:
-                return _store(session, doc, key, aliases, text, digest)
+                return _store(session, doc, key, aliases, text, digest, snapshots)
         except IntegrityError:
             if attempt:
                 raise
@@ -158,6 +168,16 @@ def _existing(session: Session, key: str, aliases: set[str]) -> int | None:
     )
 
 
+def _snapshot_columns(doc: DocumentIn, snapshots: SnapshotWriter | None) -> dict[str, Any]:
+    """Where the revision's raw response is, written now if it was not yet."""
+    if doc.snapshot is None:
+        return {}
+    if doc.snapshot.ref is None and snapshots is None:
+        raise ValueError(f"{doc.url}: a snapshot to keep, but no snapshot writer")
+    ref = doc.snapshot.ref or snapshots.write(doc.snapshot)  # type: ignore[union-attr]
+    return {"snapshot_file": ref.file, "snapshot_offset": ref.offset, "snapshot_length": ref.length}
+
+
 def _store(
     session: Session,
     doc: DocumentIn,
@@ -165,6 +185,7 @@ def _store(
     aliases: set[str],
     text: shingles.Profile,
     digest: str,
+    snapshots: SnapshotWriter | None,
 ) -> Stored:
     dedup.serialize(session)
     source_id = session.scalar(select(Source.id).where(Source.name == doc.source))
@@ -172,7 +193,8 @@ def _store(
         raise LookupError(f"unknown source {doc.source!r}")
     existing_id = _existing(session, key, aliases)
     if existing_id is not None:
-        return _update_existing(session, existing_id, doc, text, digest, {key, *aliases})
+        urls = {key, *aliases}
+        return _update_existing(session, existing_id, doc, text, digest, urls, snapshots)
     document = Document(
         url=key,
         source_id=source_id,
@@ -201,6 +223,7 @@ def _store(
             text=doc.text,
             text_hash=digest,
             fetched=doc.fetched,
+            **_snapshot_columns(doc, snapshots),
         )
     )
     _add_aliases(session, document.id, {key, *aliases})
@@ -219,6 +242,7 @@ def _update_existing(
     text: shingles.Profile,
     digest: str,
     urls: set[str],
+    snapshots: SnapshotWriter | None,
 ) -> Stored:
     # Locked (PostgreSQL; SQLite's IMMEDIATE transaction already is): two processes revising
     # one document take their revision numbers one after the other.
@@ -226,7 +250,7 @@ def _update_existing(
     _add_aliases(session, document_id, urls)
     document.fetched = doc.fetched
     if document.text_hash == digest:
-        return Stored(document_id, Outcome.UNCHANGED, document.relevant)
+        return _update_metadata(session, document, doc, text, snapshots)
     previous = document.text_hash
     number = 1 + (
         session.scalar(select(func.max(Revision.number)).where(Revision.document_id == document_id))
@@ -240,6 +264,7 @@ def _update_existing(
             text=doc.text,
             text_hash=digest,
             fetched=doc.fetched,
+            **_snapshot_columns(doc, snapshots),
         )
     )
     session.execute(
@@ -259,6 +284,40 @@ def _update_existing(
     search.index_document(session, document_id, doc.title or document.title, text.normalized)
     relations = dedup.reclassify(session, document_id, text, digest, previous)
     return Stored(document_id, Outcome.REVISED, doc.relevant, relations)
+
+
+METADATA = ("title", "author", "published", "language")
+
+
+def _update_metadata(
+    session: Session,
+    document: Document,
+    doc: DocumentIn,
+    text: shingles.Profile,
+    snapshots: SnapshotWriter | None,
+) -> Stored:
+    """The same text again: metadata it gives that differs from the stored (a corrected byline,
+    a better extraction) replaces it, without a revision, and relevance is judged again. The
+    latest revision then points at the response that carried the change, so that extracting it
+    again gives what is stored. A value the page no longer gives is kept."""
+    changed = {
+        name: getattr(doc, name)
+        for name in METADATA
+        if getattr(doc, name) is not None and getattr(doc, name) != getattr(document, name)
+    }
+    if not changed:
+        return Stored(document.id, Outcome.UNCHANGED, document.relevant)
+    session.execute(
+        update(Document).where(Document.id == document.id).values(relevant=doc.relevant, **changed)
+    )
+    latest = select(func.max(Revision.number)).where(Revision.document_id == document.id)
+    session.execute(
+        update(Revision)
+        .where(Revision.document_id == document.id, Revision.number == latest.scalar_subquery())
+        .values(title=doc.title or document.title, **_snapshot_columns(doc, snapshots))
+    )
+    search.index_document(session, document.id, doc.title or document.title, text.normalized)
+    return Stored(document.id, Outcome.UPDATED, doc.relevant)
 
 
 def set_review(engine: Engine, ids: list[int], decision: str) -> int:

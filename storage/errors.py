@@ -5,7 +5,8 @@ Storage imports nothing from `crawler`, so its errors live here rather than in
 
 StorageError
 ├── ArchiveUnavailable   the database cannot be created, reached, opened or migrated (exit 1)
-└── BadQuery             a search query with nothing to search for in it (exit 2)
+├── BadQuery             a search query with nothing to search for in it (exit 2)
+└── SnapshotUnavailable  a stored raw response that cannot be found or read (exit 1)
 """
 
 
@@ -19,3 +20,7 @@ class ArchiveUnavailable(StorageError):
 
 class BadQuery(StorageError):
     """A search query with no letter or digit in it: empty, or punctuation only."""
+
+
+class SnapshotUnavailable(StorageError):
+    """A document without a stored raw response, or one whose WARC record cannot be read."""

@@ -120,6 +120,12 @@ class Revision(Base):
     text: Mapped[str] = mapped_column(Text)
     text_hash: Mapped[str] = mapped_column(String(64))
     fetched: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The raw response this revision was read from (`storage.snapshots`): a WARC file in the
+    # snapshots folder, the offset of its records and their length. None for seeds, imports
+    # and revisions stored before snapshots were kept.
+    snapshot_file: Mapped[str | None] = mapped_column(String(255))
+    snapshot_offset: Mapped[int | None] = mapped_column(BigInteger)
+    snapshot_length: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (UniqueConstraint("document_id", "number"),)
 

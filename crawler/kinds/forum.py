@@ -9,6 +9,7 @@ every post and the forum's chrome into one text.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 import scrapy
 from scrapy.http import Response, TextResponse
@@ -18,7 +19,9 @@ from crawler.extraction import Extracted, decode_html, identify_language
 from crawler.forums import Thread, parser_for
 from crawler.items import PageItem
 from crawler.kinds.base import SourceKind
+from crawler.snapshots import raw_response
 from storage.archive import now
+from storage.snapshots import RawResponse
 
 # Reply pages followed in one run at most: a guard against a parser that loops on "next".
 MAX_PAGES = 200
@@ -35,8 +38,7 @@ class ForumKind(SourceKind):
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         try:
-            html = decode_html(response.body, content_type)
-            thread = parser_for(html, response.url, self.source.parser).parse(html, response.url)
+            thread = read_thread(response.body, content_type, response.url, self.source.parser)
         except ExtractionError as err:
             context.error(self.source.name, response.url, "forum", str(err), fatal=first)
             return
@@ -45,7 +47,11 @@ class ForumKind(SourceKind):
             context.error(self.source.name, response.url, "forum", str(err), fatal=first)
             return
         context.count(self.source.name, "found", len(thread.posts))
-        yield from self.posts(thread, first)
+        fetched = now()
+        snapshot = raw_response(response, fetched=fetched, source=self.source.name, page=page)
+        for item in post_items(thread, self.source.name, first, fetched, snapshot):
+            context.count(self.source.name, "fetched")
+            yield item
         if thread.next_page and page < MAX_PAGES:
             yield scrapy.Request(
                 thread.next_page,
@@ -54,28 +60,40 @@ class ForumKind(SourceKind):
                 meta={"source": self.source.name, "page": page + 1},
             )
 
-    def posts(self, thread: Thread, first: bool) -> Iterator[PageItem]:
-        fetched = now()
-        for index, post in enumerate(thread.posts):
-            self.spider.context.count(self.source.name, "fetched")
-            opening = first and index == 0
-            # A parser that knows no post addresses: the thread URL keyed by the post's id.
-            glue = "&" if "?" in thread.url else "?"
-            url = post.url or (thread.url if opening else f"{thread.url}{glue}post={post.post_id}")
-            yield PageItem(
-                source=self.source.name,
-                url=url,
-                body=b"",
-                fetched=fetched,
-                post_id=post.post_id,
-                extracted=Extracted(
-                    title=post.title,
-                    author=post.author,
-                    published=post.published,
-                    # Per post: a reply may quote an article in another language.
-                    language=identify_language(post.text),
-                    text=post.text,
-                    canonical_url=url,
-                    description=None,
-                ),
-            )
+
+def read_thread(body: bytes, content_type: str | None, url: str, parser: str | None) -> Thread:
+    """One page of a thread, split into posts by its forum's parser (`parser` names one)."""
+    html = decode_html(body, content_type)
+    return parser_for(html, url, parser).parse(html, url)
+
+
+def post_items(
+    thread: Thread, source: str, first: bool, fetched: datetime, snapshot: RawResponse | None
+) -> Iterator[PageItem]:
+    """One item per post of a thread page (`first`: the thread's first page), extracted already.
+
+    `amur reextract` reads a stored thread page through this too.
+    """
+    for index, post in enumerate(thread.posts):
+        opening = first and index == 0
+        # A parser that knows no post addresses: the thread URL keyed by the post's id.
+        glue = "&" if "?" in thread.url else "?"
+        url = post.url or (thread.url if opening else f"{thread.url}{glue}post={post.post_id}")
+        yield PageItem(
+            source=source,
+            url=url,
+            body=b"",
+            fetched=fetched,
+            post_id=post.post_id,
+            snapshot=snapshot,
+            extracted=Extracted(
+                title=post.title,
+                author=post.author,
+                published=post.published,
+                # Per post: a reply may quote an article in another language.
+                language=identify_language(post.text),
+                text=post.text,
+                canonical_url=url,
+                description=None,
+            ),
+        )
