@@ -5,6 +5,7 @@ AmurError
 ├── NotFoundError     an id the archive does not hold (exit 1)
 ├── FetchError        a source could not be fetched
 ├── FeedError         a feed could not be parsed
+├── SitemapError      a sitemap could not be read
 ├── ExtractionError   a page is not HTML or has no extractable text
 ├── ForumError        a page is not a forum thread
 └── ListenError       the review page cannot listen where the config says (exit 1)
@@ -33,6 +34,10 @@ class FetchError(AmurError):
 
 class FeedError(AmurError):
     """A feed could not be parsed into entries."""
+
+
+class SitemapError(AmurError):
+    """A sitemap (or sitemap index) could not be read: not XML, not a sitemap, too large."""
 
 
 class ExtractionError(AmurError):

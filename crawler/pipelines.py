@@ -42,6 +42,8 @@ def with_hints(extracted: Extracted, hints: dict[str, str]) -> Extracted:
     published = extracted.published
     if hints.get("published") and (not published or "T" not in published):
         published = hints["published"]
+    # A sitemap's lastmod says when the page last changed: a date only for a page with none.
+    published = published or hints.get("modified")
     return replace(
         extracted,
         title=extracted.title or hints.get("title"),

@@ -14,7 +14,9 @@ Layers, later ones winning:
    ``_routes.json`` entry for that path.
 
 ``{{BASE}}`` in text bodies and in header values becomes ``http://127.0.0.1:PORT``, so fixtures can
-hold absolute links back to the same server. The format is documented in ``fixtures/README.md``.
+hold absolute links back to the same server; ``{{NOW-36h}}`` and ``{{DATE-3d}}`` in text bodies
+become a time or a day that long before the request, so dated fixtures (sitemaps) stay recent.
+The format is documented in ``fixtures/README.md``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from email.message import Message
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
@@ -44,6 +47,11 @@ logger = logging.getLogger(__name__)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PLACEHOLDER = b"{{BASE}}"
+# {{NOW-36h}}: that long before the request, to the minute, at a fixed +01:00 offset (as the
+# Telegraph writes its times); {{DATE-3d}}: that day, in the same zone.
+RELATIVE_DATE = re.compile(rb"\{\{(NOW|DATE)-(\d+)([smhd])\}\}")
+DATE_ZONE = timezone(timedelta(hours=1))
+DATE_UNITS = {b"s": 1, b"m": 60, b"h": 3600, b"d": 86400}
 ROUTES_FILE = "_routes.json"
 
 # Extensions whose bodies get {{BASE}} substitution; anything else is sent byte for byte.
@@ -63,7 +71,7 @@ CONTENT_TYPES = {
 }
 # A charset declared in the first bytes of an HTML file (<meta charset> or http-equiv).
 META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.IGNORECASE)
-ROUTE_KEYS = frozenset({"status", "headers", "body", "file", "delay", "gzip"})
+ROUTE_KEYS = frozenset({"status", "headers", "body", "file", "delay", "gzip", "compress"})
 
 
 class RecordedRequest(NamedTuple):
@@ -88,6 +96,8 @@ class Route:
     file: str | None = None
     delay: float = 0.0
     gzip: bool = False
+    # The body itself gzipped, as a `.xml.gz` file is (not a Content-Encoding).
+    compress: bool = False
 
     @classmethod
     def from_json(cls, where: str, entry: Mapping[str, Any]) -> Route:
@@ -103,6 +113,7 @@ class Route:
             file=entry.get("file"),
             delay=float(entry.get("delay", 0.0)),
             gzip=bool(entry.get("gzip", False)),
+            compress=bool(entry.get("compress", False)),
         )
 
 
@@ -310,6 +321,13 @@ class FixtureServer:
         return target
 
 
+def _relative_date(match: re.Match[bytes]) -> bytes:
+    """The time or day a ``{{NOW-36h}}`` or ``{{DATE-3d}}`` placeholder stands for."""
+    kind, amount, unit = match.groups()
+    when = datetime.now(DATE_ZONE) - timedelta(seconds=int(amount) * DATE_UNITS[unit])
+    return when.strftime("%Y-%m-%dT%H:%M+01:00" if kind == b"NOW" else "%Y-%m-%d").encode()
+
+
 def _strip(path: str) -> str:
     """The path without its query string or fragment."""
     return path.split("?", 1)[0].split("#", 1)[0]
@@ -442,9 +460,14 @@ class _Handler(BaseHTTPRequestHandler):
         type_path = str(file) if file is not None and route.body is None else self.path
         if Path(_strip(type_path)).suffix.lower() in TEXT_EXTENSIONS or route.body is not None:
             body = body.replace(PLACEHOLDER, owner.base.encode("ascii"))
+            body = RELATIVE_DATE.sub(_relative_date, body)
+        if route.compress:
+            body = gzip.compress(body, mtime=0)
 
         generated = route.body is None and file is None
         content_type = "text/html; charset=utf-8" if generated else _content_type(type_path, body)
+        if route.compress:
+            content_type = "application/x-gzip"
         headers = {"Content-Type": content_type}
         etag: str | None = None
         if route.status == 200:

@@ -9,10 +9,12 @@ from crawler.kinds.feed import FeedKind
 from crawler.kinds.forum import ForumKind
 from crawler.kinds.listing import ListingKind
 from crawler.kinds.page import PageKind
+from crawler.kinds.sitemap import SitemapKind
 
 KINDS: dict[str, type[SourceKind]] = {
     "feed": FeedKind,
     "listing": ListingKind,
     "page": PageKind,
     "forum": ForumKind,
+    "sitemap": SitemapKind,
 }
