@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, select, update
+from sqlalchemy import Engine, bindparam, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -320,13 +320,34 @@ def _update_metadata(
     return Stored(document.id, Outcome.UPDATED, doc.relevant)
 
 
-def set_review(engine: Engine, ids: list[int], decision: str) -> int:
-    """Record a review decision and its time; returns how many documents it touched."""
+def set_review(
+    engine: Engine, ids: list[int], decision: str, revision: int | None = None
+) -> int:
+    """Record a review decision, its time and the revision it was made on; returns how many
+    documents it touched.
+
+    `revision` is the revision the reviewer was shown (the review page sends it); without
+    one, the latest. A later revision, even one stored while the reviewer was reading, then
+    shows the document as changed since review.
+    """
+    latest = (
+        select(func.max(Revision.number))
+        .where(Revision.document_id == Document.id)
+        .correlate(Document)
+        .scalar_subquery()
+    )
+    # A number past the latest (a stale or made-up form) counts as the latest.
+    seen = latest if revision is None else case((latest < revision, latest), else_=revision)
+    unreviewed = decision == "unreviewed"
     with writing(engine) as session:
         result = session.execute(
             update(Document)
             .where(Document.id.in_(ids))
-            .values(review=decision, reviewed=None if decision == "unreviewed" else now())
+            .values(
+                review=decision,
+                reviewed=None if unreviewed else now(),
+                reviewed_revision=None if unreviewed else seen,
+            )
         )
         return result.rowcount
 

@@ -89,9 +89,10 @@ class Document(Base):
     is_new: Mapped[bool] = mapped_column(Boolean)
     relevant: Mapped[bool] = mapped_column(Boolean)
     review: Mapped[str] = mapped_column(String(16), default="unreviewed")
-    # When the review decision was recorded: a revision after it means the reviewer has not
-    # seen the current text (`storage.queries.Filters.changed`).
+    # When the review decision was recorded, and the revision it was made on: a later
+    # revision means the reviewer has not seen the current text (`queries.Filters.changed`).
     reviewed: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reviewed_revision: Mapped[int | None] = mapped_column(Integer)
     # A canonical URL the page declared that was not accepted as its identity (another site,
     # a site's root or section index): a hint for the reader, never a key.
     declared_url: Mapped[str | None] = mapped_column(String(2048))

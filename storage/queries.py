@@ -62,8 +62,7 @@ def _select(filters: Filters) -> Select[Any]:
     if filters.changed is not None:
         revised_since = exists().where(
             Revision.document_id == Document.id,
-            Revision.number > 1,
-            Revision.fetched > Document.reviewed,
+            Revision.number > Document.reviewed_revision,
         )
         changed = and_(Document.review != "unreviewed", revised_since)
         query = query.where(changed if filters.changed else ~changed)
@@ -190,6 +189,19 @@ def facets(engine: Engine) -> tuple[list[str], list[str]]:
         return list(sources), list(languages)  # type: ignore[arg-type]
 
 
+def latest_revisions(engine: Engine, ids: list[int]) -> dict[int, int]:
+    """The latest revision number of each of `ids`: what a reviewer is shown of it."""
+    if not ids:
+        return {}
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Revision.document_id, func.max(Revision.number))
+            .where(Revision.document_id.in_(ids))
+            .group_by(Revision.document_id)
+        )
+        return {document_id: number for document_id, number in rows}
+
+
 def copies(engine: Engine, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """For each of `ids`, the later documents that are copies of it, with their source.
 
@@ -227,6 +239,29 @@ def get_record(engine: Engine, document_id: int) -> dict[str, Any] | None:
         return _record(
             document, source, revisions, _matches(session, [document_id]).get(document_id, [])
         )
+
+
+def revision_times(engine: Engine, ids: list[int]) -> dict[int, datetime]:
+    """When each of `ids` got its current text: the fetch time of its latest revision."""
+    if not ids:
+        return {}
+    latest = (
+        select(Revision.document_id, func.max(Revision.number).label("number"))
+        .where(Revision.document_id.in_(ids))
+        .group_by(Revision.document_id)
+        .subquery()
+    )
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Revision.document_id, Revision.fetched).join(
+                latest,
+                and_(
+                    Revision.document_id == latest.c.document_id,
+                    Revision.number == latest.c.number,
+                ),
+            )
+        )
+        return {document_id: fetched for document_id, fetched in rows}
 
 
 def revision_texts(engine: Engine, document_id: int) -> list[tuple[int, datetime, str]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -41,17 +41,21 @@ from storage.queries import (
     count,
     facets,
     get_record,
+    latest_revisions,
     listing,
     queue_filters,
     review_queue,
     revision_texts,
+    revision_times,
 )
-from storage.search import search
+from storage.search import BadQuery, search
 
 logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
+MAX_PAGE = 100_000
+MAX_ID = 2**31 - 1  # documents.id is a 32-bit integer on PostgreSQL
 FEED_SIZE = 50
 # Matches whose shared paragraphs are marked in a document's text; the rest are only listed.
 MARKED_MATCHES = 8
@@ -90,6 +94,7 @@ def create_app(engine: Engine, config: Config) -> Starlette:
     templates.filters["host"] = _host
     templates.filters["web_url"] = _web_url
     templates.filters["opening"] = _opening
+    templates.filters["utc"] = _utc
     templates.globals.update(shortcuts=SHORTCUTS, version=VERSION, relations=RELATIONS)
     # Feed and entry ids name the archive, not the address the page is reached at.
     archive = engine.url.render_as_string(hide_password=True)
@@ -103,7 +108,7 @@ def create_app(engine: Engine, config: Config) -> Starlette:
             Route("/feed.atom", feed),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
-        middleware=[Middleware(Guard, token=config.web.token)],
+        middleware=[Middleware(Guard, token=config.web.token, host=config.web.host)],
         exception_handlers={HTTPException: _error_page},
     )
     app.state.site = Site(engine, config, templates, archive)
@@ -131,6 +136,7 @@ def queue(request: Request) -> Response:
         title="Changed since review" if changed_view else "Review queue",
         records=records,
         groups=copies(site.engine, [record["id"] for record in records]),
+        shown_revisions=latest_revisions(site.engine, [record["id"] for record in records]),
         filters=filters,
         problems=problems,
         changed_view=changed_view,
@@ -147,7 +153,7 @@ def queue(request: Request) -> Response:
 def document(request: Request) -> Response:
     """One document: text with shared passages marked, metadata, matches, copies, revisions."""
     site = _site(request)
-    document_id = request.path_params["document_id"]
+    document_id = _document_id(request)
     record = get_record(site.engine, document_id)
     if record is None:
         raise HTTPException(404, f"There is no document {document_id} in the archive.")
@@ -170,6 +176,7 @@ def document(request: Request) -> Response:
         paragraphs=paragraphs,
         copies=copies(site.engine, [document_id]).get(document_id, []),
         revisions=[(number, fetched) for number, fetched, _ in revisions],
+        shown_revisions={document_id: revisions[-1][0]} if revisions else {},
         shown=shown,
         diff=diff,
         back=local_path(request.query_params.get("back")),
@@ -185,9 +192,11 @@ async def decide(request: Request) -> Response:
     decision = _text(form.get("decision"))
     if decision not in REVIEW_STATES:
         raise HTTPException(400, f"A decision is one of {', '.join(REVIEW_STATES)}.")
-    document_id = request.path_params["document_id"]
+    document_id = _document_id(request)
+    shown = _text(form.get("revision"))
+    revision = int(shown) if shown and shown.isdigit() and len(shown) < 10 else None
     site = _site(request)
-    changed = await run_in_threadpool(set_review, site.engine, [document_id], decision)
+    changed = await run_in_threadpool(set_review, site.engine, [document_id], decision, revision)
     if not changed:
         raise HTTPException(404, f"There is no document {document_id} in the archive.")
     logger.info("document %d marked %s on the review page", document_id, decision)
@@ -203,14 +212,19 @@ def search_page(request: Request) -> Response:
     page = _page(request)
     hits: list[Any] = []
     more = False
+    problem = None
     if query:
-        hits = search(site.engine, query, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+        try:
+            hits = search(site.engine, query, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+        except BadQuery as err:
+            problem = str(err)
         more, hits = len(hits) > PAGE_SIZE, hits[:PAGE_SIZE]
     return _render(
         request,
         "search.html",
         title=f"Search: {query}" if query else "Search",
         query=query,
+        problem=problem,
         hits=hits,
         page=page,
         newer=_page_link(request, page - 1) if page > 1 else None,
@@ -241,6 +255,14 @@ def feed(request: Request) -> Response:
     else:
         records = listing(site.engine, Filters(review="kept"), FEED_SIZE)
         title, kind = "amur: kept documents", "kept"
+    # A feed reader shows an entry as updated when its text changed, not at every re-fetch.
+    changed = revision_times(site.engine, [record["id"] for record in records])
+    records = [
+        {**record, "fetched": changed[record["id"]].isoformat()}
+        if record["id"] in changed
+        else record
+        for record in records
+    ]
     base = str(request.base_url).rstrip("/")
     self_url = f"{base}/feed.atom" + ("?queue=1" if in_queue else "")
     body = atom_feed(
@@ -282,7 +304,7 @@ def _filters(request: Request) -> tuple[Filters, list[str]]:
     if params.get("since"):
         try:
             since = datetime.fromisoformat(params["since"]).astimezone()
-        except ValueError:
+        except (ValueError, OverflowError):
             problems.append(f"“{params['since']}” is not a date (YYYY-MM-DD); shown undated.")
     relation = params.get("relation") or None
     if relation is not None and relation not in RELATIONS:
@@ -299,10 +321,19 @@ def _filters(request: Request) -> tuple[Filters, list[str]]:
 
 
 def _page(request: Request) -> int:
+    """The page number asked for, 1 to MAX_PAGE (past the last page a page is just empty)."""
     try:
-        return max(1, int(request.query_params.get("page", "1")))
+        return min(max(1, int(request.query_params.get("page", "1"))), MAX_PAGE)
     except ValueError:
         return 1
+
+
+def _document_id(request: Request) -> int:
+    """The id in the path; one no database can hold is simply not in the archive."""
+    document_id: int = request.path_params["document_id"]
+    if document_id > MAX_ID:
+        raise HTTPException(404, f"There is no document {document_id} in the archive.")
+    return document_id
 
 
 def _page_link(request: Request, page: int) -> str:
@@ -336,6 +367,20 @@ def _host(url: str) -> str:
     """The host of a URL without `www.`: the outlet's name as a reader knows it."""
     host = urlsplit(url).hostname or ""
     return host.removeprefix("www.")
+
+
+def _utc(value: str) -> str:
+    """A stored ISO date or date-time as a reader sees it before the script makes it local:
+    a date alone as it is, a time with an offset in UTC (marked so), one without as given."""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if len(value) <= len("2025-12-01"):
+        return value
+    if when.tzinfo is None:
+        return when.strftime("%Y-%m-%d %H:%M")
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _opening(text: str, width: int = 280) -> str:

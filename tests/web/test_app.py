@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import feedparser
@@ -10,11 +11,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from scheduler.web.app import create_app
-from scheduler.web.security import CSRF_COOKIE, TOKEN_COOKIE
+from scheduler.web.security import CSRF_COOKIE, SESSION_COOKIE
+from storage.archive import DocumentIn, now, store_document
 from storage.database import open_archive
 from storage.queries import get_record, review_queue
 from tests.databases import database_url
-from tests.web.site import CHINESE_TITLE, HOSTILE_TITLE, Archive, config, fill
+from tests.web.site import CHINESE_TITLE, HOSTILE_TITLE, Archive, config, fill, text
 
 __all__ = ["database_url"]
 BASE = "http://127.0.0.1:8765"
@@ -31,8 +33,11 @@ def site(database_url: str) -> Iterator[tuple[TestClient, Archive, object]]:
 
 
 def csrf_of(client: TestClient) -> str:
-    client.get("/")
-    return client.cookies[CSRF_COOKIE]
+    """The CSRF value the queue page's forms carry."""
+    page = client.get("/").text
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert match, page
+    return match.group(1)
 
 
 def test_queue_lists_new_items_with_their_copies_and_escapes_scraped_markup(site) -> None:  # type: ignore[no-untyped-def]
@@ -229,7 +234,8 @@ def test_with_a_token_every_request_needs_it(database_url: str) -> None:
         visit = client.get(f"/sources?token={TOKEN}", follow_redirects=False)
         assert visit.status_code == 303
         assert visit.headers["location"] == "/sources"  # the token leaves the address bar
-        assert client.cookies[TOKEN_COOKIE] == TOKEN
+        session = client.cookies[SESSION_COOKIE]
+        assert TOKEN not in session  # cookies reach every port of the host: never the token
         assert client.get("/sources").status_code == 200
     engine.dispose()
 
@@ -244,3 +250,179 @@ def test_feeds_are_atom_a_reader_takes(site) -> None:  # type: ignore[no-untyped
     assert HOSTILE_TITLE in titles
     assert CHINESE_TITLE in titles
     assert parsed.feed.links[0].href.startswith(BASE)
+
+
+def test_a_csrf_cookie_set_by_another_port_does_not_forge_a_decision(site) -> None:  # type: ignore[no-untyped-def]
+    """Cookies do not keep ports apart: a page on 127.0.0.1:OTHER can set ours."""
+    client, archive, engine = site
+    client.cookies.set(CSRF_COOKIE, "tossed-by-the-attacker")
+    for origin in ({}, {"Origin": "null"}, {"Origin": BASE}):
+        answer = client.post(
+            f"/documents/{archive.story}/review",
+            data={"csrf": "tossed-by-the-attacker", "decision": "rejected"},
+            headers=origin,
+            follow_redirects=False,
+        )
+        assert answer.status_code == 403, origin
+    assert get_record(engine, archive.story)["review"] == "unreviewed"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "null"},
+        {"Origin": "http://127.0.0.1:9999"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Sec-Fetch-Site": "cross-site"},
+    ],
+)
+def test_a_post_from_another_origin_is_refused_even_with_the_value(site, headers) -> None:  # type: ignore[no-untyped-def]
+    client, archive, engine = site
+    csrf = csrf_of(client)
+    answer = client.post(
+        f"/documents/{archive.story}/review",
+        data={"csrf": csrf, "decision": "kept"},
+        headers=headers,
+        follow_redirects=False,
+    )
+    assert answer.status_code == 403
+    assert get_record(engine, archive.story)["review"] == "unreviewed"
+
+
+def test_a_post_from_the_page_itself_passes(site) -> None:  # type: ignore[no-untyped-def]
+    client, archive, engine = site
+    csrf = csrf_of(client)
+    answer = client.post(
+        f"/documents/{archive.story}/review",
+        data={"csrf": csrf, "decision": "kept"},
+        headers={"Origin": BASE, "Sec-Fetch-Site": "same-origin"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    assert get_record(engine, archive.story)["review"] == "kept"
+
+
+def test_a_revision_stored_while_the_reviewer_reads_shows_as_changed(site) -> None:  # type: ignore[no-untyped-def]
+    client, archive, engine = site
+    page = client.get(f"/documents/{archive.story}").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    shown = re.search(r'name="revision" value="(\d+)"', page).group(1)
+    assert shown == "1"
+    # The crawler stores a rewritten text before the reviewer clicks.
+    store_document(
+        engine,
+        DocumentIn(
+            url="https://news.example/story",
+            source="news",
+            text=text("telegraph.txt") + "\n\nCorrection: the trip lasted three days.",
+            relevant=True,
+            fetched=now(),
+        ),
+    )
+    client.post(
+        f"/documents/{archive.story}/review",
+        data={"csrf": csrf, "decision": "kept", "revision": shown},
+    )
+    assert get_record(engine, archive.story)["review"] == "kept"
+    changed = client.get("/?view=changed").text
+    assert f'id="item-{archive.story}"' in changed
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/search?q=%22",
+        "/search?q=*",
+        "/search?q=%00",
+        "/?page=99999999999999999999",
+        "/search?q=pipeline&page=99999999999999999999",
+        "/?since=9999-12-31T23:59:59-12:00",
+        "/?since=0001-01-01T00:00:00%2B14:00",
+    ],
+)
+def test_odd_requests_get_a_page_not_a_500(site, path) -> None:  # type: ignore[no-untyped-def]
+    client, _, _ = site
+    answer = client.get(path)
+    assert answer.status_code == 200, answer.text
+    assert "Content-Security-Policy" in answer.headers
+
+
+def test_an_id_no_database_holds_is_a_404(site) -> None:  # type: ignore[no-untyped-def]
+    client, _, _ = site
+    assert client.get("/documents/99999999999999999999").status_code == 404
+    assert client.get("/documents/9223372036854775807").status_code == 404
+
+
+def test_times_with_an_offset_are_shown_in_utc_without_the_script(database_url: str) -> None:
+    engine = open_archive(database_url)
+    fill(engine)
+    stored = store_document(
+        engine,
+        DocumentIn(
+            url="https://news.example/beijing-time",
+            source="news",
+            text=text("siberia_en.txt") + "\n\nDated in Beijing.",
+            relevant=True,
+            fetched=now(),
+            published="2026-11-20T09:00:00+08:00",
+        ),
+    )
+    with TestClient(create_app(engine, config(database_url)), base_url=BASE) as client:
+        html = client.get(f"/documents/{stored.id}").text
+    assert '<time datetime="2026-11-20T09:00:00+08:00">2026-11-20 01:00 UTC</time>' in html
+    engine.dispose()
+
+
+def test_the_feed_dates_an_entry_by_its_text_not_by_the_last_fetch(site) -> None:  # type: ignore[no-untyped-def]
+    client, _archive, engine = site
+    before = feedparser.parse(client.get("/feed.atom?queue=1").content)
+    updated = {entry.link: entry.updated for entry in before.entries}
+    # Fetched again, unchanged.
+    store_document(
+        engine,
+        DocumentIn(
+            url="https://news.example/story",
+            source="news",
+            text=text("telegraph.txt"),
+            relevant=True,
+            fetched=now(),
+        ),
+    )
+    after = feedparser.parse(client.get("/feed.atom?queue=1").content)
+    assert {entry.link: entry.updated for entry in after.entries} == updated
+
+
+def test_the_token_exchange_never_redirects_off_site(database_url: str) -> None:
+    engine = open_archive(database_url)
+    fill(engine)
+    app = create_app(engine, config(database_url, token=TOKEN, host="0.0.0.0"))
+    with TestClient(app, base_url="http://archive.example:8765") as client:
+        answer = client.get(f"//evil.example/?token={TOKEN}", follow_redirects=False)
+        assert answer.status_code in (303, 404)
+        if answer.status_code == 303:
+            assert answer.headers["location"].startswith("/")
+            assert not answer.headers["location"].startswith("//")
+    engine.dispose()
+
+
+def test_a_stale_session_cookie_does_not_lock_out_the_token(database_url: str) -> None:
+    engine = open_archive(database_url)
+    fill(engine)
+    app = create_app(engine, config(database_url, token=TOKEN, host="0.0.0.0"))
+    with TestClient(app, base_url="http://archive.example:8765") as client:
+        client.cookies.set(SESSION_COOKIE, "from-before-the-token-was-rotated")
+        assert client.get("/").status_code == 401
+        assert client.get(f"/?token={TOKEN}").status_code == 200  # after the exchange
+    engine.dispose()
+
+
+def test_other_loopback_addresses_and_the_configured_host_are_served(database_url: str) -> None:
+    engine = open_archive(database_url)
+    fill(engine)
+    app = create_app(engine, config(database_url, host="127.0.0.2"))
+    with TestClient(app, base_url="http://127.0.0.2:8765") as client:
+        assert client.get("/").status_code == 200
+        assert client.get("/", headers={"Host": "[::1]:8765"}).status_code == 200
+        for host in ("evil.example", "[::1]evil.example", "127.0.0.1.evil.example:8765"):
+            assert client.get("/", headers={"Host": host}).status_code == 421, host
+    engine.dispose()

@@ -103,7 +103,8 @@
     };
     const action = actions[event.key];
     if (!action) return;
-    if (event.key === "Enter" && !selected()) return;  // let Enter follow a focused link
+    // Enter on a focused link or button is that link's or button's.
+    if (event.key === "Enter" && (!selected() || target.closest("a, button, summary"))) return;
     event.preventDefault();
     action();
   });
