@@ -6,10 +6,13 @@ Inside the transaction that stores a document (`storage.archive.store_document`)
    ``identical``; nothing else is looked up, and the copy is not indexed (its original is).
    When the original's text changes, its first copy is indexed in its place (`reclassify`).
 2. Candidates: the text's winnowed fingerprints (`storage.shingles`) are looked up in the
-   ``fingerprints`` table in batched ``IN`` lists. Hashes that ``MAX_DF`` documents already hold
-   are skipped, and get no more rows: they are boilerplate or stock phrases and would make every
-   article a candidate of every other. Documents sharing ``MIN_SHARED`` or more of the rest are
-   ranked by how many they share, and the first ``MAX_CANDIDATES`` are verified.
+   ``fingerprints`` table in batched ``IN`` lists; a hash keeps rows for its earliest ``MAX_DF``
+   holders only, and a lookup reads no more of it than that. A hash that ``SITE_REPEAT``
+   documents of one site hold (this one included) is that site's boilerplate and gives no
+   votes; any other hash votes for the holders it names, however many documents carry it, so
+   the 500th reprint of a wire story still leads to the original and its first reprints.
+   Documents sharing ``MIN_SHARED`` or more voting hashes are ranked by how many they share,
+   earliest first among equals, and the first ``MAX_CANDIDATES`` are verified.
 3. Verification (`relate`): both texts are shingled in memory and each one's token coverage by
    the other's shingles measured; the relation follows from the two coverages, the largest
    stretch of either that the other lacks, and the longest passage they share.
@@ -32,11 +35,20 @@ tests/fixtures/dedup (the coverage table is in its README):
   dateline 25 word-equivalents; the shortest genuine shared passage is 102 words.
 - ``MIN_CONTAINED`` 40 units: below 20 shared words only an exact copy is related at all.
 
-Known limits, accepted for bounded cost: once more than ``MAX_DF`` (50) indexed texts carry a
-passage, later copies of it are no longer found through it (an article reposted with changes
-more than 50 times stops being linked); until then a boilerplate block of 60 words or more
-links the first pages of a site as ``overlaps``. Exact copies link to the earliest original
-only, and at most ``MAX_CANDIDATES`` related documents are linked per text.
+The index (bench/dedup.py ``--wire``): what tells boilerplate from a syndicated text is where
+it recurs. A site's header, footer or "about us" block recurs within that site; a wire story
+recurs across sites, once per outlet. ``SITE_REPEAT`` 3 leaves room for a site that prints a
+story twice (an update at a new URL) and costs one false ``overlaps`` per site, between its
+first two pages that carry a boilerplate block of 60 words or more. ``MAX_DF`` 16 is enough
+earliest holders to find the original among them and to see a site's pages among the holders
+of its boilerplate, and bounds what a lookup reads to 16 rows per hash.
+
+Known limits: a passage that one site printed ``SITE_REPEAT`` times among its earliest
+holders is taken for that site's boilerplate (a forum quoting one article in three posts, then
+a fourth: the fourth is not linked through it). Boilerplate only loses its votes: a document
+found through other text is still verified on its whole text, boilerplate included. Exact
+copies link to the earliest original only, and at most ``MAX_CANDIDATES`` related documents
+are linked per text.
 """
 
 from __future__ import annotations
@@ -52,6 +64,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import Document, Fingerprint, Match
 from storage.shingles import Profile, coverage, profile
+from storage.urls import site
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +91,8 @@ MIN_CONTAINED = 40
 
 MIN_SHARED = 2  # fingerprints a candidate must share: any PASSAGE-long passage shares 2
 MAX_CANDIDATES = 10  # verified per document: each costs a text load and a shingling
-MAX_DF = 50  # documents per hash before it counts as common; also caps its rows
+MAX_DF = 16  # holders a hash keeps (its earliest) and a lookup reads
+SITE_REPEAT = 3  # documents of one site holding a hash make it that site's boilerplate
 BATCH = 500  # values per IN list: far below SQLite's and PostgreSQL's parameter limits
 
 DOCUMENTS = Document.__table__
@@ -91,9 +105,27 @@ _ORIGINAL = (
     .order_by(DOCUMENTS.c.id)
     .limit(1)
 )
-_HOLDERS = select(FINGERPRINTS.c.hash, FINGERPRINTS.c.document_id).where(
-    FINGERPRINTS.c.hash.in_(bindparam("hashes", expanding=True)),
-    FINGERPRINTS.c.document_id != bindparam("own"),
+# The earliest holders of each hash: an archive indexed under the earlier cap of 50 may hold
+# more rows of a hash than `MAX_DF`, and reads the same as one indexed since.
+_NUMBERED = (
+    select(
+        FINGERPRINTS.c.hash,
+        FINGERPRINTS.c.document_id,
+        func.row_number()
+        .over(partition_by=FINGERPRINTS.c.hash, order_by=FINGERPRINTS.c.document_id)
+        .label("rank"),
+    )
+    .where(
+        FINGERPRINTS.c.hash.in_(bindparam("hashes", expanding=True)),
+        FINGERPRINTS.c.document_id != bindparam("own"),
+    )
+    .subquery()
+)
+_HOLDERS = select(_NUMBERED.c.hash, _NUMBERED.c.document_id).where(
+    _NUMBERED.c.rank <= bindparam("limit")
+)
+_URLS = select(DOCUMENTS.c.id, DOCUMENTS.c.url).where(
+    DOCUMENTS.c.id.in_(bindparam("ids", expanding=True))
 )
 _TEXTS = select(DOCUMENTS.c.id, DOCUMENTS.c.text).where(
     DOCUMENTS.c.id.in_(bindparam("ids", expanding=True))
@@ -168,7 +200,10 @@ def classify(
         fingerprints = text.fingerprints()
         votes, rare = _look_up(connection, document_id, list(fingerprints))
         need = min(MIN_SHARED, len(fingerprints))
-        ranked = [other for other, shared in votes.most_common(MAX_CANDIDATES) if shared >= need]
+        ranked = sorted(
+            (other for other, shared in votes.items() if shared >= need),
+            key=lambda other: (-votes[other], other),
+        )[:MAX_CANDIDATES]
         relations = _verify(connection, text, ranked)
         if rare:
             connection.execute(
@@ -185,26 +220,48 @@ def classify(
 def _look_up(
     connection: Connection, document_id: int, hashes: list[int]
 ) -> tuple[Counter[int], list[int]]:
-    """Shared-fingerprint counts per other document, and the hashes rare enough to index.
+    """Shared-fingerprint counts per other document, and the hashes that still gain holders.
 
-    A hash stops gaining rows once ``MAX_DF`` documents hold it, so the rows fetched for a
-    common hash are bounded, and seeing ``MAX_DF`` of them is what makes it common.
+    Reads at most ``MAX_DF`` holders per hash, the earliest; a hash that has them all stops
+    gaining rows, but still votes for them unless it is a site's boilerplate.
     """
     holders: defaultdict[int, list[int]] = defaultdict(list)
     for batch in _batches(hashes):
-        for value, other in connection.execute(_HOLDERS, {"hashes": batch, "own": document_id}):
+        rows = connection.execute(_HOLDERS, {"hashes": batch, "own": document_id, "limit": MAX_DF})
+        for value, other in rows:
             holders[value].append(other)
+    boilerplate = _boilerplate(connection, document_id, holders)
+    if boilerplate:
+        logger.debug("skipping %d boilerplate fingerprints", len(boilerplate))
     votes: Counter[int] = Counter()
-    common = set()
     for value, others in holders.items():
-        if len(others) >= MAX_DF:
-            common.add(value)
-        else:
+        if value not in boilerplate:
             votes.update(others)
-    if common:
-        logger.debug("skipping %d common fingerprints", len(common))
-        hashes = [h for h in hashes if h not in common]
-    return votes, hashes
+    return votes, [h for h in hashes if len(holders.get(h, ())) < MAX_DF]
+
+
+def _boilerplate(
+    connection: Connection, document_id: int, holders: dict[int, list[int]]
+) -> set[int]:
+    """The hashes that ``SITE_REPEAT`` documents of one site hold, this document included.
+
+    A header, footer or "about us" block recurs within its site; a syndicated or quoted text
+    recurs across sites. Documents without a host (seeds) count as a site each.
+    """
+    crowded = {h: others for h, others in holders.items() if len(others) >= SITE_REPEAT - 1}
+    if not crowded:
+        return set()
+    ids = sorted({document_id}.union(*crowded.values()))
+    sites: dict[int, str | int] = {}
+    for batch in _batches(ids):
+        for other, url in connection.execute(_URLS, {"ids": batch}):
+            sites[other] = site(url) or other
+    found = set()
+    for value, others in crowded.items():
+        per_site = Counter(sites.get(other, other) for other in [document_id, *others])
+        if max(per_site.values()) >= SITE_REPEAT:
+            found.add(value)
+    return found
 
 
 @lru_cache(maxsize=64)

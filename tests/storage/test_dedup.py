@@ -32,8 +32,8 @@ def text(name: str) -> str:
 
 def store(engine: Engine, name: str, body: str | None = None, **fields: object):  # type: ignore[no-untyped-def]
     values: dict[str, object] = {"source": "news", "relevant": True, "fetched": WHEN, **fields}
-    url = f"https://news.example/{name}"
-    return store_document(engine, DocumentIn(url=url, text=body or text(name), **values))  # type: ignore[arg-type]
+    values.setdefault("url", f"https://news.example/{name}")
+    return store_document(engine, DocumentIn(text=body or text(name), **values))  # type: ignore[arg-type]
 
 
 def matches(engine: Engine, document_id: int) -> dict[int, tuple[str, float]]:
@@ -224,10 +224,8 @@ def test_copies_stored_at_once_by_several_writers_are_one_new_document(engine: E
             assert (first, "identical") in {(r.other_id, r.relation) for r in other.relations}
 
 
-def test_common_hashes_are_skipped_and_stop_growing(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(dedup, "MAX_DF", 3)
+def _counting_relate(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Patch `dedup.relate` to count verifications; returns the list it appends to."""
     verified: list[int] = []
     real_relate = dedup.relate
 
@@ -236,23 +234,82 @@ def test_common_hashes_are_skipped_and_stop_growing(
         return real_relate(a, b)
 
     monkeypatch.setattr(dedup, "relate", counting_relate)
-    footer = text("wire_naval.txt").split("\n\n")[2]  # the shared 44-word agency sentence
-    for n in range(6):
-        stored = store(engine, f"doc{n}", f"{filler(10 + n, 250)}\n\n{footer}")
-        assert stored.relations == ()
-    last_checks = len(verified)
-    store(engine, "doc6", f"{filler(16, 250)}\n\n{footer}")
-    assert len(verified) == last_checks  # no candidate left to verify: the footer is common
+    return verified
+
+
+def _rows_per_hash(engine: Engine) -> dict[int, int]:
     with engine.connect() as connection:
-        counts = dict(
+        return dict(
             connection.execute(
                 select(Fingerprint.hash, func.count()).group_by(Fingerprint.hash)
             ).all()
         )
-    common = {value for value, count in counts.items() if count >= 3}
-    assert common
-    assert common <= set(shingles.profile(footer).hashes)
-    assert max(counts.values()) == 3  # a common hash gains no more rows
+
+
+def test_boilerplate_of_one_site_is_skipped_and_stops_growing(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dedup, "MAX_DF", 4)
+    verified = _counting_relate(monkeypatch)
+    # A 72-word block on every page of one site: long enough to make `overlaps`.
+    block = text("wire_naval.txt").split("\n\n")[5]
+    assert len(block.split()) >= dedup.PASSAGE // shingles.WORD_UNITS
+    pages = [store(engine, f"page{n}", f"{filler(10 + n, 250)}\n\n{block}") for n in range(7)]
+    # The second page is linked to the first (no site repeats a block twice yet); from the
+    # third on, the block is the site's boilerplate.
+    assert [(r.other_id, r.relation) for r in pages[1].relations] == [(pages[0].id, "overlaps")]
+    assert all(page.relations == () for page in pages[2:])
+    checks = len(verified)
+    store(engine, "page7", f"{filler(17, 250)}\n\n{block}")
+    assert len(verified) == checks  # no candidate left to verify
+    counts = _rows_per_hash(engine)
+    assert max(counts.values()) == 4  # a hash keeps its earliest holders only
+    assert {h for h, n in counts.items() if n == 4} <= set(shingles.profile(block).hashes)
+
+
+def _reprint(outlet: int, article: str) -> str:
+    """`article` as outlet `outlet` prints it: its own header and footer, one paragraph cut."""
+    paragraphs = article.split("\n\n")
+    del paragraphs[1 + outlet % (len(paragraphs) - 1)]
+    body = "\n\n".join(paragraphs)
+    return f"{filler(100 + outlet, 12)}\n\n{body}\n\n{filler(200 + outlet, 30)}"
+
+
+def test_a_reprint_is_found_however_many_sites_carried_it_before(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wire copy: once more documents than MAX_DF hold a passage, it still leads to them."""
+    monkeypatch.setattr(dedup, "MAX_DF", 3)
+    article = text("wire_naval.txt")
+    original = store(engine, "original", article, url="https://agency.example/naval")
+    for outlet in range(12):
+        copy = store(
+            engine, "copy", _reprint(outlet, article), url=f"https://outlet{outlet}.example/a"
+        )
+        assert copy.outcome is Outcome.DUPLICATE, outlet
+        related = {r.other_id: r.relation for r in copy.relations}
+        assert related.get(original.id) in dedup.NOT_NEW, outlet
+    assert max(_rows_per_hash(engine).values()) == 3
+
+
+def test_hashes_with_more_rows_than_max_df_are_read_for_their_earliest(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An archive indexed under a higher cap (50 before) reads the same as one indexed since."""
+    article = text("wire_naval.txt")
+    first = store(engine, "original", article, url="https://agency.example/naval")
+    copies = [
+        store(engine, "copy", _reprint(outlet, article), url=f"https://outlet{outlet}.example/a")
+        for outlet in range(6)
+    ]
+    monkeypatch.setattr(dedup, "MAX_DF", 2)
+    late = store(engine, "late", _reprint(6, article), url="https://late.example/a")
+    related = {r.other_id for r in late.relations}
+    assert first.id in related
+    # The last copies hold every hash they share with it, but never among its earliest two.
+    assert not related & {copies[-1].id, copies[-2].id}
+    counts = _rows_per_hash(engine)
+    assert max(counts.values()) == 7  # the late copy adds no row to a hash held by 2 or more
 
 
 def test_documents_stored_before_the_index_existed_are_found(database_url: str) -> None:
