@@ -234,3 +234,19 @@ def test_terminal_times_are_local_and_json_keeps_iso(config: Path) -> None:
     (json_record,) = lines(config, "show", "--json", str(record["id"]))
     assert json_record["published"] == "2025-12-18T20:00:00+00:00"
     assert json_record["fetched"].endswith("+00:00")
+
+
+def test_review_changed_lists_documents_edited_after_their_decision(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("database: sqlite:///archive.db\n", encoding="utf-8")
+    _import(path, "wire-zh", CHINESE)
+    [record] = lines(path, "review", "--json")
+    invoke(path, "mark", str(record["id"]), "kept")
+    assert invoke(path, "review", "--changed") == "nothing changed since review\n"
+    edited = {**CHINESE[0], "text": CHINESE[0]["text"] + "\n\n更新：雙方週二恢復了談判。"}
+    _import(path, "wire-zh", [edited])
+    [changed] = lines(path, "review", "--changed", "--json")
+    assert (changed["id"], changed["review"], changed["revisions"]) == (record["id"], "kept", 2)
+    assert str(record["id"]) in invoke(path, "review", "--changed")
+    invoke(path, "mark", str(record["id"]), "kept")  # seen again
+    assert lines(path, "review", "--changed", "--json") == []
