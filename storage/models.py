@@ -201,8 +201,8 @@ class Fingerprint(Base):
     """A winnowed shingle hash of a document's current text (`storage.shingles`): dedup's index.
 
     Keyed by hash first, so candidate lookup is an index range per hash; without a rowid on
-    SQLite the table is that index. A hash stops gaining rows once ``storage.dedup.MAX_DF``
-    documents hold it (boilerplate, stock phrases): that is how dedup knows it is common.
+    SQLite the table is that index. A hash keeps rows for its earliest ``storage.dedup.MAX_DF``
+    holders only (the originals of a much-reprinted text), so its range stays short.
     """
 
     __tablename__ = "fingerprints"
