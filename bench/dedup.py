@@ -157,11 +157,14 @@ class Corpus:
         return body
 
 
+def url(number: int) -> str:
+    """Each source a site of its own: dedup tells a site's boilerplate by where it recurs."""
+    return f"https://source-{number % SOURCES}.example/{number}"
+
+
 def document(number: int, body: str) -> DocumentIn:
     source = f"source-{number % SOURCES}"
-    return DocumentIn(
-        url=f"https://bench.example/{number}", source=source, text=body, relevant=True, fetched=WHEN
-    )
+    return DocumentIn(url=url(number), source=source, text=body, relevant=True, fetched=WHEN)
 
 
 class BulkFiller:
@@ -180,7 +183,7 @@ class BulkFiller:
                 digest = text_hash(body)
                 rows.append(
                     {
-                        "url": f"https://bench.example/{number}",
+                        "url": url(number),
                         "source_id": sources[f"source-{number % SOURCES}"],
                         "first_seen": WHEN,
                         "fetched": WHEN,
