@@ -189,7 +189,7 @@ class ArchiveSpider(scrapy.Spider):
             aliases=aliases,
             hints=hints,
             snapshot=raw_response(
-                response, fetched=fetched, source=source, hints=hints, aliases=list(aliases)
+                response, "page", fetched=fetched, source=source, hints=hints, aliases=list(aliases)
             ),
         )
 

@@ -21,10 +21,12 @@ which keeps each record a valid HTTP message of what it holds.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -32,6 +34,7 @@ from io import BufferedWriter, BytesIO
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine, func, select
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
@@ -39,6 +42,7 @@ from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
 from warcio.warcwriter import WARCWriter
 
 from storage.errors import SnapshotUnavailable
+from storage.models import Document, Revision, Source
 
 logger = logging.getLogger(__name__)
 
@@ -108,12 +112,14 @@ class SnapshotWriter:
     def _open(self) -> BufferedWriter:
         if self._file is not None and self._file.tell() >= self.max_bytes:
             self.close()
-        if self._file is None:
-            self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        while self._file is None:
             self._sequence += 1
             self._name = f"{self._prefix}-{self._sequence:05d}.warc.gz"
-            # Exclusive creation: never append to a file another process (or run) began.
-            self._file = open(self.folder / self._name, "xb")
+            # Exclusive creation: never append to a file another writer began (a second
+            # writer of this process in the same second takes the next number).
+            with contextlib.suppress(FileExistsError):
+                self._file = open(self.folder / self._name, "xb")
         return self._file
 
     def write(self, response: RawResponse) -> SnapshotRef:
@@ -193,3 +199,78 @@ def read_snapshot(folder: Path, ref: SnapshotRef) -> RawResponse:
     if response is None:
         raise SnapshotUnavailable(f"snapshot {path} at {ref.offset}: no response record")
     return response
+
+
+@dataclass(frozen=True)
+class Held:
+    """A document as `amur reextract` and `amur snapshot` need it: where its latest revision's
+    raw response is (None: it has none), its source and post, and when it was last fetched."""
+
+    document_id: int
+    source: str
+    kind: str
+    post_id: str | None
+    fetched: datetime
+    ref: SnapshotRef | None
+
+
+def latest_snapshots(
+    engine: Engine,
+    *,
+    ids: Sequence[int] = (),
+    sources: Sequence[str] = (),
+    since: datetime | None = None,
+    responses_only: bool = False,
+) -> list[Held]:
+    """Documents (these `ids`, of these `sources`, fetched `since`) with their latest revision's
+    snapshot, in file order so that reading them moves forward through each file.
+
+    `responses_only` leaves out the seeds and imports that no crawl revised, which never had a
+    response to keep.
+    """
+    latest = (
+        select(Revision.document_id, func.max(Revision.number).label("number"))
+        .group_by(Revision.document_id)
+        .subquery()
+    )
+    query = (
+        select(
+            Document.id,
+            Source.name,
+            Source.kind,
+            Document.post_id,
+            Document.fetched,
+            Revision.snapshot_file,
+            Revision.snapshot_offset,
+            Revision.snapshot_length,
+        )
+        .join(Source, Source.id == Document.source_id)
+        .join(latest, latest.c.document_id == Document.id)
+        .join(
+            Revision,
+            (Revision.document_id == Document.id) & (Revision.number == latest.c.number),
+        )
+        .order_by(Revision.snapshot_file, Revision.snapshot_offset, Document.id)
+    )
+    if ids:
+        query = query.where(Document.id.in_(ids))
+    if sources:
+        query = query.where(Source.name.in_(sources))
+    if since is not None:
+        query = query.where(Document.fetched >= since)
+    if responses_only:  # the kinds of `storage.archive.OWNED_KINDS`
+        owned = Source.kind.in_(("seed", "import"))
+        query = query.where(~owned | Revision.snapshot_file.is_not(None))
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return [
+        Held(
+            document_id,
+            source,
+            kind,
+            post_id,
+            fetched,
+            SnapshotRef(file, offset, length) if file is not None else None,
+        )
+        for document_id, source, kind, post_id, fetched, file, offset, length in rows
+    ]

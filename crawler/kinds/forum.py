@@ -48,7 +48,9 @@ class ForumKind(SourceKind):
             return
         context.count(self.source.name, "found", len(thread.posts))
         fetched = now()
-        snapshot = raw_response(response, fetched=fetched, source=self.source.name, page=page)
+        snapshot = raw_response(
+            response, "forum", fetched=fetched, source=self.source.name, page=page
+        )
         for item in post_items(thread, self.source.name, first, fetched, snapshot):
             context.count(self.source.name, "fetched")
             yield item
