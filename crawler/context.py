@@ -38,6 +38,8 @@ class SourceLedger:
     source_run_id: int
     # Set when the source's own entry point (feed, listing, page) could not be read.
     failed: bool = False
+    # Set when the site refused a fetch (`crawler.blocking`): a 403 or a challenge page.
+    blocked: bool = False
     # Validators of the source's own URLs, saved only once the whole run went through.
     validators: dict[str, Validators] = field(default_factory=dict)
     # What the last complete run saw at those URLs, read when the run opened (no database
@@ -79,6 +81,7 @@ class CrawlContext:
         ledger = self.ledgers[source]
         self.count(source, "errors")
         ledger.failed = ledger.failed or fatal
+        ledger.blocked = ledger.blocked or kind == "blocked"
         logger.warning("%s: %s %s: %s", source, kind, url, message)
         self.writer.submit(record_error, self.engine, ledger.source_run_id, url, kind, message)
 

@@ -104,6 +104,21 @@ def address_refusal(address: str) -> str | None:
     return _category(ip)
 
 
+def host_refusal(host: str, addresses: Sequence[str]) -> str | None:
+    """The refusal message if any address `host` resolved to is refused: all or nothing.
+
+    The resolver checks with it, and so does the impersonating download handler
+    (`crawler.impersonate`), whose connections do not pass through the resolver.
+    """
+    for address in addresses:
+        reason = address_refusal(address)
+        if reason and _is_literal(host):
+            return f"refused: {host} is {reason} ({HINT})"
+        if reason:
+            return f"refused: {host} resolves to {address}, {reason} ({HINT})"
+    return None
+
+
 def _host_key(host: str) -> str:
     """One spelling of a host for the request's URL and the resolver (which sees IDNs decoded)."""
     host = host.strip("[]").lower()
@@ -218,15 +233,7 @@ class GuardedResolver:
         receiver.resolutionComplete()
 
     def _check(self, host: str, infos: list[tuple[Any, ...]]) -> str | None:
-        """The refusal message if any address of `host` is refused: all or nothing."""
-        for _family, sockaddr in infos:
-            address = sockaddr[0]
-            reason = address_refusal(address)
-            if reason and _is_literal(host):
-                return f"refused: {host} is {reason} ({HINT})"
-            if reason:
-                return f"refused: {host} resolves to {address}, {reason} ({HINT})"
-        return None
+        return host_refusal(host, [sockaddr[0] for _family, sockaddr in infos])
 
 
 def install_resolver(runner: CrawlerRunnerBase) -> None:

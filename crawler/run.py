@@ -37,7 +37,8 @@ class SourceSummary:
     """How one source's run went: its outcome and its counters (`storage.runs.COUNTERS`)."""
 
     name: str
-    status: str  # ok | failed | interrupted | busy (another process was crawling it)
+    # ok | failed | blocked (the site refused it) | interrupted | busy (another process had it)
+    status: str
     counts: dict[str, int]
 
     @classmethod
@@ -80,10 +81,18 @@ def scrapy_settings(config: Config) -> Settings:
             # Low numbers: requests pass them first, responses last (after redirects are
             # followed and bodies decompressed). The guard's middleware comes just above
             # Retry (550), which therefore never retries a refused request.
+            # Refusals are told after Revalidation has read a 429's Retry-After; a source's
+            # fetch options come after Scrapy's default headers, which they replace.
             "DOWNLOADER_MIDDLEWARES": {
                 "crawler.guard.PrivateAddressGuard": 555,
                 "crawler.revalidate.Revalidation": 60,
+                "crawler.blocking.BlockDetection": 50,
+                "crawler.impersonate.FetchOptions": 595,
             },
+            # Requests of `fetch: impersonate` sources go through curl_cffi, the rest as before.
+            "DOWNLOAD_HANDLERS": IMPERSONATE_HANDLERS
+            if any(source.fetch == "impersonate" for source in config.sources)
+            else {},
             "ITEM_PIPELINES": {
                 "crawler.pipelines.ExtractPipeline": 100,
                 "crawler.pipelines.RelevancePipeline": 200,
@@ -99,6 +108,10 @@ def scrapy_settings(config: Config) -> Settings:
     )
 
 
+IMPERSONATE_HANDLERS = {
+    "http": "crawler.impersonate.GuardedImpersonateHandler",
+    "https": "crawler.impersonate.GuardedImpersonateHandler",
+}
 LEASE_SECONDS = 6 * 3600  # longer than any sane crawl; a dead holder is detected sooner
 
 
@@ -174,6 +187,8 @@ def close_run(engine: Engine, run: Run) -> list[SourceSummary]:
         counts = run.context.counts(ledger.source.name)
         if not complete:
             source_status = "interrupted"
+        elif ledger.blocked and (ledger.failed or not counts["fetched"]):
+            source_status = "blocked"  # refused, and nothing else read it
         else:
             source_status = "failed" if ledger.failed else "ok"
         # Only a source read in full may skip its unchanged URLs next time.

@@ -27,6 +27,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.blocking import Blocked
 from crawler.config import SourceConfig
 from crawler.context import CrawlContext
 from crawler.items import PageItem
@@ -53,6 +54,8 @@ def describe_failure(failure: Failure) -> tuple[str, str]:
         return "too-large", str(error) or "download cancelled (body too large?)"
     if isinstance(error, ResponseDataLossError):
         return "truncated", str(error) or "the response ended before its declared length"
+    if isinstance(error, Blocked):
+        return "blocked", str(error)
     if isinstance(error, IgnoreRequest):
         return "refused", str(error) or "request refused"
     return type(error).__name__.lower(), str(error) or type(error).__name__

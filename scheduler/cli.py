@@ -245,7 +245,7 @@ def crawl(app: App, sources: tuple[str, ...], workers: int | None) -> None:
     headers = ("source", "status", *SUMMARY_COUNTERS.values())
     rows = [(s.name, s.status, *(s.counts[c] for c in SUMMARY_COUNTERS)) for s in summaries]
     click.echo(table(headers, rows))
-    if all(summary.status == "failed" for summary in summaries):
+    if all(summary.status in ("failed", "blocked") for summary in summaries):
         raise click.exceptions.Exit(1)
 
 
@@ -515,7 +515,8 @@ def status(app: App, as_json: bool) -> None:
 
     The next run is the one `amur serve` scheduled; without a running service it is when
     the source would next be due. An alarm line follows for a source that used to list items
-    and has listed none for several runs. Times are local; with --json, ISO 8601 in UTC.
+    and has listed none for several runs, a BLOCKED line for one whose site refused its last
+    run (with what to try). Times are local; with --json, ISO 8601 in UTC.
 
     Example: amur status --json
     """
@@ -535,11 +536,14 @@ def status(app: App, as_json: bool) -> None:
                 "next_run": next_run.isoformat() if isinstance(next_run, datetime) else next_run,
                 "last_error": health.last_error,
                 "alarm": health.alarm,
+                "hint": health.hint,
             }
             click.echo(json_line(record))
             continue
         if health.alarm:
             alarms.append(f"ALARM {health.name}: {health.alarm}")
+        if health.hint:
+            alarms.append(f"BLOCKED {health.name}: {health.hint}")
         rows.append(
             (
                 health.name,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from crawler.config import Config
+from crawler.config import Config, SourceConfig
 from storage.runs import COUNTERS, source_statuses
 
 
@@ -31,6 +31,20 @@ class SourceHealth:
     next_run: datetime | str
     last_error: str | None
     alarm: str | None
+    hint: str | None  # what to try when the site refused the last run
+
+
+def blocked_hint(source: SourceConfig) -> str:
+    """What to change in a source's config when its site refuses the fetch."""
+    if source.fetch == "impersonate":
+        return (
+            "the site refused even the browser-like client: try `headers:` (a cookie, a Referer "
+            "or Accept-Language the site expects)"
+        )
+    return (
+        "the site refused amur's client: try `fetch: impersonate` (a browser-like client) or "
+        "`headers:`"
+    )
 
 
 def source_health(config: Config, engine: Engine) -> list[SourceHealth]:
@@ -68,6 +82,7 @@ def source_health(config: Config, engine: Engine) -> list[SourceHealth]:
                 next_run=next_run,
                 last_error=state.last_error if state else None,
                 alarm=state.alarm if state else None,
+                hint=blocked_hint(source) if state and state.outcome == "blocked" else None,
             )
         )
     return found

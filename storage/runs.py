@@ -28,6 +28,8 @@ COUNTERS = (
     "unchanged",
     "errors",
 )
+# Outcomes of a source's run that count as failures (`blocked`: the site refused the fetch).
+FAILED = ("failed", "blocked")
 # Runs in a row that found nothing, after runs that did, before `status` raises the alarm.
 QUIET_RUNS = 3
 
@@ -157,7 +159,7 @@ def source_statuses(engine: Engine, name: str | None = None) -> list[SourceStatu
             )
             failures = 0
             for run in runs:
-                if run.status != "failed":
+                if run.status not in FAILED:
                     break
                 failures += 1
             last = runs[0] if runs else None

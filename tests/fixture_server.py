@@ -71,7 +71,9 @@ CONTENT_TYPES = {
 }
 # A charset declared in the first bytes of an HTML file (<meta charset> or http-equiv).
 META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.IGNORECASE)
-ROUTE_KEYS = frozenset({"status", "headers", "body", "file", "delay", "gzip", "compress"})
+ROUTE_KEYS = frozenset(
+    {"status", "headers", "body", "file", "delay", "gzip", "compress", "refuse_unless"}
+)
 
 
 class RecordedRequest(NamedTuple):
@@ -98,6 +100,8 @@ class Route:
     gzip: bool = False
     # The body itself gzipped, as a `.xml.gz` file is (not a Content-Encoding).
     compress: bool = False
+    # A bot filter: a request without this header gets the other route (a challenge page).
+    refuse_unless: tuple[str, Route] | None = None
 
     @classmethod
     def from_json(cls, where: str, entry: Mapping[str, Any]) -> Route:
@@ -114,6 +118,9 @@ class Route:
             delay=float(entry.get("delay", 0.0)),
             gzip=bool(entry.get("gzip", False)),
             compress=bool(entry.get("compress", False)),
+            refuse_unless=_refusal(where, entry["refuse_unless"])
+            if "refuse_unless" in entry
+            else None,
         )
 
 
@@ -321,6 +328,12 @@ class FixtureServer:
         return target
 
 
+def _refusal(where: str, entry: Mapping[str, Any]) -> tuple[str, Route]:
+    """A ``refuse_unless`` entry: the header a request must carry, and the route otherwise."""
+    rest = {key: value for key, value in entry.items() if key != "header"}
+    return str(entry["header"]), Route.from_json(f"{where}:refuse_unless", rest)
+
+
 def _relative_date(match: re.Match[bytes]) -> bytes:
     """The time or day a ``{{NOW-36h}}`` or ``{{DATE-3d}}`` placeholder stands for."""
     kind, amount, unit = match.groups()
@@ -445,6 +458,10 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         owner._record(self.command, self.path, self.headers)
         route, file, set_at = owner._resolve(self.path)
+        if route.refuse_unless and self.headers.get(route.refuse_unless[0]) is None:
+            route, set_at = route.refuse_unless[1], None
+            site = _strip(self.path).lstrip("/").split("/", 1)[0]
+            file = owner._file(f"/{site}/{route.file}") if route.file else None
         if route.delay and owner._stopping.wait(route.delay):
             self.close_connection = True  # shutting down: drop the request unanswered
             return

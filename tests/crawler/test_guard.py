@@ -198,6 +198,40 @@ def test_allowed_private_addresses_let_the_rebinding_name_through(
     assert errors_by_source(tmp_path) == {}
 
 
+@pytest.mark.parametrize("path", ["process", "runner"])
+def test_impersonated_fetches_are_checked_and_pinned(
+    private: FixtureServer, public: FixtureServer, tmp_path: Path, path: str
+) -> None:
+    """curl_cffi connects past the resolver, so the impersonating handler checks the addresses
+    itself and pins curl to them. The stub answers `localhost` with 127.0.0.2 (public here),
+    where curl on its own would connect to 127.0.0.1: only the pin reaches the public server."""
+    port = private.port
+    impersonated = {"kind": "page", "fetch": "impersonate"}
+    sources = [
+        {**impersonated, "name": "pinned", "url": f"http://localhost:{port}{PAGE}"},
+        {**impersonated, "name": "rebind", "url": f"http://rebind.test:{port}{PAGE}"},
+        {**impersonated, "name": "literal", "url": f"http://127.0.0.1:{port}{PAGE}"},
+    ]
+    answers = {"localhost": ["127.0.0.2"], "rebind.test": ["127.0.0.2", "127.0.0.1"]}
+    result, lookups = crawl(tmp_path, private.base, sources, answers, path)
+    assert private.requests == [], result.stderr
+    (page,) = public.requests_for(PAGE)
+    assert page.headers["Host"] == f"localhost:{port}"
+    assert "Chrome/" in page.headers["User-Agent"]
+    # robots.txt went through the resolver, the page through the handler's own lookup.
+    assert lookups.count(("rebind.test", "127.0.0.1")) == 1
+    assert errors_by_source(tmp_path) == {
+        "rebind": [
+            (
+                "refused",
+                f"refused: rebind.test resolves to 127.0.0.1, a loopback address {HINT}",
+                "failed",
+            )
+        ],
+        "literal": [("refused", f"refused: 127.0.0.1 is a loopback address {HINT}", "failed")],
+    }
+
+
 # -- the child process ----------------------------------------------------------------------
 
 

@@ -37,7 +37,7 @@ from storage.runs import (
 
 STATUS_FIELDS = (
     "source", "kind", "last_run", "outcome", "counts", "consecutive_failures", "next_run",
-    "last_error", "alarm",
+    "last_error", "alarm", "hint",
 )  # fmt: skip
 OLD = "https://old.example/2020/sino-russian-grain"
 ENGLISH = [
