@@ -156,3 +156,54 @@ def test_database_driver_that_is_not_installed_is_a_config_error(tmp_path: Path)
 )
 def test_supported_database_urls_load(tmp_path: Path, url: str) -> None:
     assert load_config(write(tmp_path, f"database: {url}\n")).database.startswith(url[:10])
+
+
+SOURCE = "sources:\n  - name: a\n    url: https://a.example/\n"
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ("kind: sitemap\n    since: 2 weeks\n", ":4: sources[0].since: must be a number"),
+        ("kind: feed\n    since: 2d\n", ":2: sources[0]: `since` only applies to kind sitemap"),
+        ("kind: feed\n    next: a.next\n", ":2: sources[0]: `next` only applies to kind listing"),
+        ("kind: page\n    pages: 3\n", ":2: sources[0]: `pages` only applies to kind listing"),
+        ("kind: listing\n    follow: a\n    pages: 3\n", ":2: sources[0]: `pages` needs `next`"),
+        ("kind: listing\n    follow: a\n    next: 'a >> b'\n", ":5: sources[0].next: is not a"),
+        (
+            "kind: listing\n    follow: a\n    next: a\n    pages: 0\n",
+            ":6: sources[0].pages: Input should be greater than or equal to 1",
+        ),
+        ("kind: feed\n    fetch: browser\n", ":4: sources[0].fetch: Input should be 'plain' or"),
+        ("kind: feed\n    headers: {Host: a.example}\n", ":4: sources[0].headers: Host is set by"),
+        ("kind: feed\n    headers: {Connection: close}\n", ":4: sources[0].headers: Connection"),
+        ("kind: feed\n    headers: {'X A': b}\n", ":4: sources[0].headers: 'X A' is not a header"),
+        ('kind: feed\n    headers: {X-A: "b\\nc"}\n', ":4: sources[0].headers: X-A: a header"),
+        ("kind: feed\n    headers: [Accept]\n", ":4: sources[0].headers: Input should be a"),
+    ],
+)
+def test_bad_fetch_options_name_the_key(tmp_path: Path, keys: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(write(tmp_path, SOURCE.replace("url:", keys + "    url:", 1)))
+    assert expected in str(raised.value)
+
+
+def test_fetch_options_load(tmp_path: Path) -> None:
+    text = (
+        "sources:\n"
+        "  - {name: s, kind: sitemap, url: 'https://a.example/sitemap.xml', fetch: impersonate,"
+        " headers: {Accept-Language: en}}\n"
+        "  - {name: l, kind: listing, url: 'https://a.example/', follow: a, next: a.next, pages: 3}\n"
+    )
+    sitemap, listing = load_config(write(tmp_path, text)).sources
+    assert (sitemap.since_seconds, sitemap.fetch, sitemap.headers) == (
+        2 * 86400,
+        "impersonate",
+        {"Accept-Language": "en"},
+    )
+    assert (listing.next, listing.pages, listing.fetch, listing.headers) == (
+        "a.next",
+        3,
+        "plain",
+        {},
+    )
