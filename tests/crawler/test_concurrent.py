@@ -11,8 +11,12 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
+from sqlalchemy import create_engine
+
+from storage.snapshots import latest_snapshots, read_snapshot
 from storage.urls import normalize
 from tests.amur_cli import AMUR, export, write_config
+from tests.crawler.test_snapshots import warc_records
 from tests.databases import database_url
 from tests.fixture_server import FIXTURES, FixtureServer
 
@@ -84,3 +88,22 @@ def test_two_crawls_at_once_store_every_document_once(tmp_path: Path, database_u
     }
     assert len(pages) >= 8
     assert pages <= {r["url"] for r in records if r["source"] != "seed"}
+
+    # Each crawl kept its responses in files of its own (named for its pid; one that lost every
+    # race kept none), and every record is whole.
+    snapshots = tmp_path / "data" / "snapshots"
+    writers = {name.removesuffix(".warc.gz").split("-")[-2] for name in _files(snapshots)}
+    assert writers
+    assert writers <= {str(crawl.pid) for crawl in crawls}
+    warc_records(snapshots)  # every record of every file reads, digests checked
+    engine = create_engine(database_url)
+    held = latest_snapshots(engine, responses_only=True)
+    engine.dispose()
+    assert len(held) >= 8
+    for document in held:
+        assert document.ref is not None
+        read_snapshot(snapshots, document.ref)
+
+
+def _files(folder: Path) -> list[str]:
+    return [path.name for path in folder.glob("*.warc.gz")]
