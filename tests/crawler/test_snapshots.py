@@ -29,13 +29,13 @@ from crawler.workers import Prepared, prepare_body
 from storage.archive import DocumentIn, Outcome, ensure_source, now, store_document
 from storage.database import open_archive
 from storage.models import Document
+from storage.shingles import profile
 from storage.snapshots import (
     RawResponse,
     SnapshotWriter,
     latest_snapshots,
     read_snapshot,
 )
-from storage.shingles import profile
 from storage.urls import normalize
 from tests.amur_cli import AMUR, amur, export, write_config
 from tests.crawler.test_crawl import summary_row
