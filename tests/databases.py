@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 PG_SERVER = os.environ.get(
     "AMUR_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -42,6 +43,7 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(f"PostgreSQL does not answer at {PG_SERVER}")
     schema = f"amur_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_SERVER)
+    _trigrams_in_public(admin)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
@@ -50,6 +52,27 @@ def postgres_url() -> Iterator[str]:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def _trigrams_in_public(admin: Engine) -> None:
+    """pg_trgm installed once, in `public`, where the server has it.
+
+    Migration 0007 would otherwise install it in the first test schema that needs it, and
+    dropping that schema would take the trigram indexes of every other test's schema along
+    (test runs beside each other share the database).
+    """
+    with admin.connect() as connection:
+        if connection.scalar(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")):
+            return
+        if not connection.scalar(
+            text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")
+        ):
+            return
+    try:
+        with admin.begin() as connection:
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
+    except DBAPIError:  # another test run installed it at the same moment
+        pass
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -47,7 +47,7 @@ def url(name: str) -> str:
     return f"https://news.example/{name}"
 
 
-def store(engine: Engine, name: str, title: str, body: str, **fields: object) -> int:
+def store(engine: Engine, name: str, title: str | None, body: str, **fields: object) -> int:
     values: dict[str, object] = {"source": "news", "relevant": True, "fetched": WHEN, **fields}
     document = DocumentIn(url=url(name), title=title, text=body, **values)  # type: ignore[arg-type]
     return store_document(engine, document).id
@@ -164,7 +164,7 @@ def test_a_revised_document_is_found_by_its_new_text_only(
     assert found(engine, "soybeans") == []
     assert found(engine, "sunflower") == ["grain"]
     # A revision without a title keeps the old one, searchable as before.
-    assert store(engine, "grain", "", revised + " Later.", fetched=later) == archive["grain"]
+    assert store(engine, "grain", None, revised + " Later.", fetched=later) == archive["grain"]
     assert found(engine, "amur") == ["grain"]
 
 
