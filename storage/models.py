@@ -97,7 +97,20 @@ class Document(Base):
     # a site's root or section index): a hint for the reader, never a key.
     declared_url: Mapped[str | None] = mapped_column(String(2048))
 
-    __table_args__ = (Index("ix_documents_review_queue", "is_new", "relevant", "review"),)
+    # The review queue's conditions, order and filtered columns (migration 0010).
+    __table_args__ = (
+        Index(
+            "ix_documents_queue",
+            "review",
+            "is_new",
+            "relevant",
+            "first_seen",
+            "id",
+            "source_id",
+            "language",
+        ),
+        Index("ix_documents_language", "language"),
+    )
 
 
 class DocumentUrl(Base):
