@@ -43,12 +43,12 @@ from tests.web.site import fill as fill_review_documents  # noqa: E402
 BASELINE = "/static/style.css"
 
 
-def pages(story: int, edited: int) -> list[tuple[str, str]]:
+def pages(story: int, edited: int, page_200: int) -> list[tuple[str, str]]:
     return [
         ("static file (baseline)", BASELINE),
         ("queue, first page", "/"),
         ("queue, language zh", "/?language=zh"),
-        ("queue, page 200", "/?page=200"),
+        ("queue, 200th page", f"/?before={page_200}"),
         ("queue, relation overlaps", "/?relation=overlaps"),
         ("changed since review", "/?view=changed"),
         ("document with a copy", f"/documents/{story}"),
@@ -97,6 +97,11 @@ def run(url: str, documents: int, repeat: int, seed: int) -> list[tuple[str, ...
                 )  # fmt: skip
         archive = fill_review_documents(engine)
         backend = engine.dialect.name
+        with engine.connect() as connection:  # the last document of the queue's 199th page
+            page_200 = connection.scalar(
+                text("SELECT id FROM documents ORDER BY first_seen DESC, id DESC LIMIT 1"
+                     " OFFSET 9949")
+            )  # fmt: skip
     finally:
         engine.dispose()
     port = free_port()
@@ -108,7 +113,7 @@ def run(url: str, documents: int, repeat: int, seed: int) -> list[tuple[str, ...
             raise RuntimeError("the review page did not start")
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         rows, baseline = [], None
-        for label, path in pages(archive.story, archive.edited):
+        for label, path in pages(archive.story, archive.edited, page_200):
             timed(connection, path, 2)  # warm: templates compiled, caches filled
             median, p95 = timed(connection, path, repeat)
             baseline = baseline or median

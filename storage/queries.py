@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, and_, distinct, exists, func, select
+from sqlalchemy import Engine, Select, and_, distinct, exists, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from storage.dedup import INVERSE, NOT_NEW
@@ -126,13 +126,17 @@ def export_records(engine: Engine, filters: Filters = Filters()) -> Iterator[dic
 
 
 def review_queue(
-    engine: Engine, limit: int | None = None, filters: Filters = Filters(), offset: int = 0
+    engine: Engine,
+    limit: int | None = None,
+    filters: Filters = Filters(),
+    before: int | None = None,
 ) -> list[dict[str, Any]]:
     """New, relevant, unreviewed documents (no seeds), newest first, narrowed by `filters`.
 
-    The queue's own conditions win over `filters`' new, relevant and review.
+    The queue's own conditions win over `filters`' new, relevant and review. `before`: only
+    documents listed after that one (the next page).
     """
-    return listing(engine, queue_filters(filters), limit, offset)
+    return listing(engine, queue_filters(filters), limit, before)
 
 
 def queue_filters(filters: Filters = Filters()) -> Filters:
@@ -141,27 +145,39 @@ def queue_filters(filters: Filters = Filters()) -> Filters:
 
 
 def changed_since_review(
-    engine: Engine, limit: int | None = None, filters: Filters = Filters(), offset: int = 0
+    engine: Engine,
+    limit: int | None = None,
+    filters: Filters = Filters(),
+    before: int | None = None,
 ) -> list[dict[str, Any]]:
     """Documents kept or rejected whose text changed after the decision, newest first.
 
     An edited forum post or a rewritten article goes back before the reviewer this way,
     whatever the first decision was; recording a decision again clears it.
     """
-    return listing(engine, replace(filters, changed=True), limit, offset)
+    return listing(engine, replace(filters, changed=True), limit, before)
 
 
 def listing(
-    engine: Engine, filters: Filters, limit: int | None = None, offset: int = 0
+    engine: Engine, filters: Filters, limit: int | None = None, before: int | None = None
 ) -> list[dict[str, Any]]:
-    """Crawled and imported documents (no seeds) matching `filters`, newest first."""
+    """Crawled and imported documents (no seeds) matching `filters`, newest first.
+
+    `before` is the id of the last document of the previous page: the page goes on from it by
+    (first_seen, id) rather than by an offset, so page 200 costs what page 1 does.
+    """
     with Session(engine) as session:
         query = _select(filters).where(Source.kind != "seed")
+        if before is not None:
+            seen = session.scalar(select(Document.first_seen).where(Document.id == before))
+            if seen is not None:
+                query = query.where(
+                    tuple_(Document.first_seen, Document.id)
+                    < tuple_(literal(seen, Document.first_seen.type), before)
+                )
         query = query.order_by(Document.first_seen.desc(), Document.id.desc())
         if limit:
             query = query.limit(limit)
-        if offset:
-            query = query.offset(offset)
         rows = session.execute(query).all()
         matches = _matches(session, [row[0].id for row in rows])
         return [_record(d, s, r, matches.get(d.id, [])) for d, s, r in rows]

@@ -121,9 +121,9 @@ def queue(request: Request) -> Response:
     params = request.query_params
     filters, problems = _filters(request)
     changed_view = params.get("view") == "changed"
-    page = _page(request)
+    before = _before(request)
     lister = changed_since_review if changed_view else review_queue
-    records = lister(site.engine, PAGE_SIZE + 1, filters, offset=(page - 1) * PAGE_SIZE)
+    records = lister(site.engine, PAGE_SIZE + 1, filters, before=before)
     more, records = len(records) > PAGE_SIZE, records[:PAGE_SIZE]
     source_names, languages = facets(site.engine)
     counts = {
@@ -143,9 +143,9 @@ def queue(request: Request) -> Response:
         source_names=source_names,
         languages=languages,
         counts=counts,
-        page=page,
-        newer=_page_link(request, page - 1) if page > 1 else None,
-        older=_page_link(request, page + 1) if more else None,
+        newer=_link(request, "before", None) if before is not None else None,
+        older=_link(request, "before", str(records[-1]["id"])) if more else None,
+        newer_label="← newest",
         here=_here(request),
     )
 
@@ -227,8 +227,9 @@ def search_page(request: Request) -> Response:
         problem=problem,
         hits=hits,
         page=page,
-        newer=_page_link(request, page - 1) if page > 1 else None,
-        older=_page_link(request, page + 1) if more else None,
+        newer=_link(request, "page", str(page - 1) if page > 2 else None) if page > 1 else None,
+        older=_link(request, "page", str(page + 1)) if more else None,
+        newer_label="← previous",
         here=_here(request),
     )
 
@@ -336,11 +337,18 @@ def _document_id(request: Request) -> int:
     return document_id
 
 
-def _page_link(request: Request, page: int) -> str:
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
-    if page > 1:
-        params.append(("page", str(page)))
+def _link(request: Request, name: str, value: str | None) -> str:
+    """This page's address with query parameter `name` set to `value` (or left out)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != name]
+    if value is not None:
+        params.append((name, value))
     return request.url.path + (f"?{urlencode(params)}" if params else "")
+
+
+def _before(request: Request) -> int | None:
+    """The `before` cursor of a queue page: the last document id of the page before it."""
+    value = request.query_params.get("before", "")
+    return int(value) if value.isdigit() and int(value) <= MAX_ID else None
 
 
 def _here(request: Request) -> str:
