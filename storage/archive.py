@@ -320,9 +320,7 @@ def _update_metadata(
     return Stored(document.id, Outcome.UPDATED, doc.relevant)
 
 
-def set_review(
-    engine: Engine, ids: list[int], decision: str, revision: int | None = None
-) -> int:
+def set_review(engine: Engine, ids: list[int], decision: str, revision: int | None = None) -> int:
     """Record a review decision, its time and the revision it was made on; returns how many
     documents it touched.
 
