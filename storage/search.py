@@ -28,18 +28,22 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
+    Connection,
     Engine,
     Float,
     Integer,
+    Select,
     Text,
     cast,
+    column,
     func,
     literal,
     literal_column,
+    not_,
     or_,
     select,
+    table,
 )
-from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -56,7 +60,9 @@ logger = logging.getLogger(__name__)
 TITLE_WEIGHT = 10.0
 SNIPPET = 200  # characters of text around the first hit
 CONTEXT = 60  # of them before it
-TYPICAL_LENGTH = 3000.0  # folded characters: the text length PostgreSQL's ranking damps from
+PREFIX = 1000  # characters of text folded first to find the first hit in
+TYPICAL_LENGTH = 3000.0  # folded characters: the text length the ranking damps from
+POOL = 200  # matches, in the cheap order, that are ranked by their exact score
 _PAIR = re.compile(f"^{CJK_RUNS.pattern[:-1]}{{2}}$")
 _BREAK = re.compile(r"[\s，。、；：！？,.;:!?]")
 # The GIN index's expression on PostgreSQL, written once: a query must use it verbatim.
@@ -164,48 +170,86 @@ def _phrases(words: Sequence[str]) -> str:
     return " AND ".join('"{}"'.format(word.replace('"', '""')) for word in words)
 
 
-def _fts(table: str, words: list[str], name: str) -> Any:
-    """Matching rowids of one FTS5 table, with their bm25 (negated: higher is better)."""
-    statement = sql(
-        f"SELECT rowid AS id, -bm25({table}, {TITLE_WEIGHT}, 1.0) AS score"
-        f" FROM {table} WHERE {table} MATCH :{name}"
-    ).bindparams(**{name: _phrases(words)})
-    return statement.columns(id=Integer, score=Float).subquery(name)
+def _occurs(word: str, dialect: str, indexed: bool = True) -> ColumnElement[bool]:
+    """`word` is in the title or the text; `indexed=False` in a form no index serves
+    (PostgreSQL's strpos), for a word checked on rows another condition's index found."""
+    if dialect == "postgresql" and not indexed:
+        return or_(func.strpos(SearchText.title, word) > 0, func.strpos(SearchText.body, word) > 0)
+    title, body = SearchText.title, SearchText.body
+    return or_(_contains(title, word, dialect), _contains(body, word, dialect))
 
 
-def _matching(dialect: str, query: Query, filters: Filters | None) -> Any:
-    """SELECT document_id, score of every match, unordered."""
-    score: ColumnElement[Any] = literal(0.0, Float)
+def _matches(dialect: str, query: Query, indexed: bool = True) -> tuple[Select[Any], Any]:
+    """SELECT document_id of every match, and the column its newest-first order is by.
+
+    On SQLite the FTS5 tables drive: they hand out their matches newest first, so a LIMIT
+    stops them early. On PostgreSQL every word is a condition (LIKE or the pairs' @>) and the
+    planner picks an index: the trigram and pair indexes for rare words, the primary key
+    walked newest first for common ones. With `indexed=False` PostgreSQL's conditions are
+    ones no index serves, so the planner can only use the other conditions' indexes (the
+    titles') or walk the primary key: reading every match's text is never the plan.
+    """
     statement = select(SearchText.document_id)
-    scanned = query.scanned
+    order: Any = SearchText.document_id
     if dialect == "postgresql":
-        scanned = list(query.words)  # every word is a LIKE (or pairs) condition there
-        if query.pairs:
+        unpaired = list(query.words)
+        if query.pairs and indexed:
             wanted = cast(pg_array([literal(p, Text) for p in query.pairs]), ARRAY(Text))
             statement = statement.where(literal_column(PAIRS_ARRAY).op("@>")(wanted))
-            scanned = [word for word in scanned if word not in query.pairs]
-        score = sum((_occurrence_score(word) for word in query.words), score)
-    else:
-        for table, words, name in (
-            ("search_trigrams", query.trigram, "trigram"),
-            ("search_pairs", query.pairs, "pairs"),
-        ):
-            if words:
-                found = _fts(table, words, name)
-                statement = statement.join(found, found.c.id == SearchText.document_id)
-                score = score + found.c.score
-        score = sum((_occurrence_score(word) for word in scanned), score)
-    for word in scanned:
-        statement = statement.where(
-            or_(
-                _contains(SearchText.title, word, dialect),
-                _contains(SearchText.body, word, dialect),
+            unpaired = [word for word in query.words if word not in query.pairs]
+        return statement.where(*(_occurs(word, dialect, indexed) for word in unpaired)), order
+    for name, words in (("search_trigrams", query.trigram), ("search_pairs", query.pairs)):
+        if words:
+            fts = table(name, column("rowid", Integer))
+            statement = statement.join(fts, fts.c.rowid == SearchText.document_id).where(
+                literal_column(name).op("MATCH")(literal(_phrases(words), Text))
             )
-        )
-    if filters is not None:
-        allowed = _select(filters).with_only_columns(Document.id)
-        statement = statement.where(SearchText.document_id.in_(allowed))
-    return statement.add_columns(score.label("score"))
+            if order is SearchText.document_id:
+                order = fts.c.rowid
+    return statement.where(*(_occurs(word, dialect) for word in query.scanned)), order
+
+
+def _in_title(dialect: str, query: Query) -> ColumnElement[bool]:
+    """Some word of the query is in the title (a short column: cheap to read)."""
+    return or_(*(_contains(SearchText.title, word, dialect) for word in query.words))
+
+
+def _filtered(statement: Select[Any], filters: Filters | None) -> Select[Any]:
+    if filters is None:
+        return statement
+    allowed = _select(filters).with_only_columns(Document.id)
+    return statement.where(SearchText.document_id.in_(allowed))
+
+
+def _newest(connection: Connection, query: Query, filters: Filters | None, limit: int) -> list[int]:
+    """The first `limit` matches in the cheap order: title hits newest first, then the rest.
+
+    Neither part reads a score, so neither reads every match: each stops at `limit`.
+    """
+    dialect = connection.dialect.name
+    in_title = _in_title(dialect, query)
+    ids: list[int] = []
+    # Title hits are found by the titles' index; the texts are read only to check the
+    # other words of those hits. The rest by the indexes of every word.
+    for tier, indexed in ((in_title, False), (not_(in_title), True)):
+        wanted = limit - len(ids)
+        if wanted <= 0:
+            break
+        matching, order = _matches(dialect, query, indexed)
+        statement = _filtered(matching, filters).where(tier).order_by(order.desc()).limit(wanted)
+        ids += connection.scalars(statement).all()
+    return ids
+
+
+def _scores(connection: Connection, query: Query, ids: Sequence[int]) -> dict[int, float]:
+    """The exact score of each of `ids`: its title and whole text read, so only a few."""
+    if not ids:
+        return {}
+    score = sum((_occurrence_score(word) for word in query.words), literal(0.0, Float))
+    rows = connection.execute(
+        select(SearchText.document_id, score).where(SearchText.document_id.in_(list(ids)))
+    )
+    return {row[0]: float(row[1]) for row in rows}
 
 
 def search(
@@ -217,19 +261,21 @@ def search(
 ) -> list[Hit]:
     """The documents matching every word of `query`, best first, each with a snippet.
 
-    Raises BadQuery for a query with no word in it. Ties go to the newer document.
+    Ranking in two steps, so that a common word does not make every match's text be read:
+    the matches in the cheap order (a word in the title first, then newer first; read from
+    the indexes and the titles) are cut at the first POOL, those are sorted by their exact
+    score (`_occurrence_score`: occurrences in the title and the whole text, ties to the
+    newer), and any later page goes on in the cheap order. Raises BadQuery for a query with
+    no word in it.
     """
     parsed = parse(query)
-    matching = _matching(engine.dialect.name, parsed, filters).subquery("matching")
-    ranked = (
-        select(matching.c.document_id, matching.c.score)
-        .order_by(matching.c.score.desc(), matching.c.document_id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
     with engine.connect() as connection:
-        scores = {row[0]: row[1] for row in connection.execute(ranked)}
-        if not scores:
+        ids = _newest(connection, parsed, filters, max(POOL, offset + limit))
+        page_ids = ids[offset : offset + limit]
+        scores = _scores(connection, parsed, [*ids[:POOL], *page_ids])
+        pool = sorted(ids[:POOL], key=lambda i: (-scores[i], -i))
+        page_ids = [*pool, *ids[POOL:]][offset : offset + limit]
+        if not page_ids:
             return []
         rows = connection.execute(
             select(
@@ -243,11 +289,11 @@ def search(
                 Document.text,
             )
             .join(Source, Source.id == Document.source_id)
-            .where(Document.id.in_(list(scores)))
+            .where(Document.id.in_(page_ids))
         )
         documents = {row.id: row for row in rows}
     hits = []
-    for document_id, score in scores.items():
+    for document_id in page_ids:
         row = documents[document_id]
         snippet, highlights = make_snippet(row.text, parsed.words)
         hits.append(
@@ -259,7 +305,7 @@ def search(
                 language=row.language,
                 published=row.published,
                 review=row.review,
-                score=round(float(score), 4),
+                score=round(scores[document_id], 4),
                 snippet=snippet,
                 highlights=highlights,
             )
@@ -269,7 +315,8 @@ def search(
 
 def count(engine: Engine, query: str, filters: Filters | None = None) -> int:
     """How many documents match `query` (for paging); BadQuery as for `search`."""
-    matching = _matching(engine.dialect.name, parse(query), filters).subquery("matching")
+    matching, _order = _matches(engine.dialect.name, parse(query))
+    matching = _filtered(matching, filters).subquery("matching")
     with engine.connect() as connection:
         return connection.scalar(select(func.count()).select_from(matching)) or 0
 
@@ -310,7 +357,12 @@ def make_snippet(
 
     A text that holds none of them (a title hit) gives its beginning, with no highlights.
     """
-    spans = _spans(text, words)
+    # Fold the beginning first (folding is most of a snippet's cost): when a word is there
+    # with the whole snippet after it, the spans beyond it cannot change the snippet.
+    spans = _spans(text[:PREFIX], words)
+    margin = size + max(map(len, words), default=0) + CONTEXT
+    if len(text) > PREFIX and (not spans or spans[0][0] + margin > PREFIX):
+        spans = _spans(text, words)
     begin, end = _window(text, spans[0][0] if spans else 0, size)
     chars: list[str] = []
     at: list[int] = []  # position in the snippet of each character of text[begin:end]
