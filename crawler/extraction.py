@@ -13,29 +13,25 @@ from __future__ import annotations
 
 import gzip
 import html as htmllib
-import json
 import logging
 import re
 import zlib
 from copy import deepcopy
 from dataclasses import dataclass
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
-from htmldate import find_date
 from lxml.html import HtmlElement
-from trafilatura.metadata import extract_author
 from trafilatura.settings import DEFAULT_CONFIG
 from trafilatura.utils import detect_encoding
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode
 
+from crawler import metadata
 from crawler.exceptions import ExtractionError
+from crawler.metadata import Obj, squash
 
 logger = logging.getLogger(__name__)
-_Obj = dict[str, Any]  # a JSON-LD object
 
 
 @dataclass(frozen=True)
@@ -43,12 +39,13 @@ class Extracted:
     """What the archive keeps of one page."""
 
     title: str | None
-    author: str | None  # several authors joined with "; "
+    authors: tuple[str, ...]  # people, never the publication
     published: str | None  # ISO 8601: date-time with offset where the page gives a time
     language: str | None  # ISO 639-1
     text: str  # paragraphs separated by one blank line
     canonical_url: str | None
     description: str | None
+    modified: str | None = None  # ISO 8601, as `published`
 
 
 # --- decoding --------------------------------------------------------------------------------
@@ -102,127 +99,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     return text
 
 
-# --- JSON-LD and <head> ----------------------------------------------------------------------
-_ARTICLE_TYPES = {"newsarticle", "article", "blogposting", "reportagenewsarticle",
-                  "liveblogposting", "analysisnewsarticle", "opinionnewsarticle",
-                  "backgroundnewsarticle", "reviewnewsarticle", "report",
-                  "socialmediaposting", "discussionforumposting"}  # fmt: skip
-
-
-def _json_ld(tree: HtmlElement) -> list[_Obj]:
-    """Every object of every JSON-LD block: top level, lists, @graph and mainEntity."""
-    found: list[_Obj] = []
-    for script in tree.iterfind(".//script[@type]"):
-        if script.get("type", "").strip().lower() != "application/ld+json" or not script.text:
-            continue
-        try:
-            stack = [json.loads(script.text.strip().rstrip(";"), strict=False)]
-        except ValueError:
-            logger.debug("unparseable JSON-LD block skipped")
-            continue
-        while stack:
-            item = stack.pop(0)
-            if isinstance(item, list):
-                stack.extend(item)
-            elif isinstance(item, dict):
-                found.append(item)
-                stack.extend(item[k] for k in ("@graph", "mainEntity") if k in item)
-    return found
-
-
-def _types(obj: _Obj) -> set[str]:
-    kind = obj.get("@type") or ()
-    return {str(t).lower() for t in ([kind] if isinstance(kind, str) else kind)}
-
-
-def _article(objects: list[_Obj]) -> _Obj:
-    """The article object: the first with a headline or date, else the first of an article type."""
-    articles = [obj for obj in objects if _types(obj) & _ARTICLE_TYPES]
-    dated = [a for a in articles if a.get("headline") or a.get("datePublished")]
-    return (dated or articles or [{}])[0]
-
-
-def _clean(value: Any) -> str | None:
-    """A JSON-LD or attribute string with entities decoded and whitespace collapsed."""
-    if isinstance(value, list):
-        value = next((v for v in value if isinstance(v, str)), None)
-    if not isinstance(value, str):
-        return None
-    return " ".join(htmllib.unescape(value).split()) or None
-
-
-def _head(tree: HtmlElement) -> dict[str, str]:
-    """<meta> name/property/itemprop/http-equiv → content; the first occurrence wins."""
-    found: dict[str, str] = {}
-    for meta in tree.iterfind(".//meta[@content]"):
-        key = (meta.get("property") or meta.get("name") or meta.get("itemprop")
-               or meta.get("http-equiv"))  # fmt: skip
-        content = _clean(meta.get("content"))
-        if key and content:
-            found.setdefault(key.strip().lower(), content)
-    return found
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text.casefold())
-
-
-_GENERIC_LABELS = {"www", "com", "org", "net", "edu", "gov", "int", "amp", "news", "info"}
-
-
-def _site_names(objects: list[_Obj], head: dict[str, str], url: str | None) -> set[str]:
-    """Squashed names the site goes by: og:site_name, publisher, WebSite name, host labels."""
-    names = [head.get("og:site_name"), head.get("application-name")]
-    for obj in objects:
-        publisher = obj.get("publisher")
-        if isinstance(publisher, dict):
-            names.append(_clean(publisher.get("name")))
-        if {"website", "organization", "newsmediaorganization"} & _types(obj):
-            names.append(_clean(obj.get("name")))
-    host = urlsplit(url or "").hostname or ""
-    names += [label for label in host.split(".") if len(label) > 2 and label not in _GENERIC_LABELS]
-    return {s for s in map(_squash, filter(None, names)) if len(s) > 1}
-
-
-_TITLE_SEP = re.compile(r"\s+[|\-\u2013\u2014\u00b7\u00bb\u2022:]{1,2}\s+")
-_SUFFIX = re.compile(r"\s*[|\-_\u2013\u2014\u00b7\u00bb\u2022]")
-
-
-def _strip_site(title: str, sites: set[str]) -> str:
-    """'Headline - The Telegraph' → 'Headline': drop trailing parts naming the site or a date."""
-    while (parts := list(_TITLE_SEP.finditer(title))) and len(title) > parts[-1].end():
-        last = _squash(title[parts[-1].end() :])
-        if len(last) < 2 or not (last.isdigit() or any(s in last or last in s for s in sites)):
-            break
-        title = title[: parts[-1].start()]
-    return title
-
-
-def _title(ld: _Obj, head: dict[str, str], tree: HtmlElement, sites: set[str]) -> str | None:
-    """The visible <h1> where the page's metadata confirms it, else JSON-LD headline, og:title,
-    twitter:title or <title>, without a site-name suffix.
-
-    A title that is the <h1> plus a separator and more ("帖子标题_国际观察_某某论坛") is cut
-    back to the <h1>: the rest names the forum or site, even where the site's name is unknown.
-    """
-    h1 = tree.find(".//h1")
-    heading = _clean(h1.text_content()) if h1 is not None else None
-    candidates = [_clean(ld.get("headline")), head.get("og:title"), head.get("twitter:title"),
-                  _clean(tree.findtext(".//title"))]  # fmt: skip
-    found = [_strip_site(c, sites) for c in candidates if c]
-    if heading and heading in found and _squash(heading) not in sites:
-        return heading
-    found += [heading] if heading else []
-    for n, title in enumerate(found):
-        stem = title.rstrip(".…")
-        if stem != title and any(o.startswith(stem) and len(o) > len(title) for o in found[n:]):
-            continue  # a truncated headline ("…"); a later candidate has it whole
-        if heading and title.startswith(heading) and _SUFFIX.match(title, len(heading)):
-            return heading
-        return title
-    return None
-
-
+# --- canonical URL --------------------------------------------------------------------------
 def absolute_url(base: str | None, href: str) -> str | None:
     """`href` made absolute against `base`; None unless it is an http(s) URL one can fetch.
 
@@ -239,7 +116,7 @@ def absolute_url(base: str | None, href: str) -> str | None:
     return None
 
 
-def _canonical(ld: _Obj, head: dict[str, str], tree: HtmlElement, url: str | None) -> str | None:
+def _canonical(ld: Obj, head: dict[str, str], tree: HtmlElement, url: str | None) -> str | None:
     """<link rel=canonical>, else the JSON-LD url or og:url, made absolute against the page URL."""
     links = [link.get("href") for link in tree.iterfind(".//link[@rel]")
              if "canonical" in link.get("rel", "").lower().split()]  # fmt: skip
@@ -249,101 +126,6 @@ def _canonical(ld: _Obj, head: dict[str, str], tree: HtmlElement, url: str | Non
         if isinstance(candidate, str) and (absolute := absolute_url(url, candidate)):
             return absolute
     return None
-
-
-# --- date ------------------------------------------------------------------------------------
-_DATE_META = ("article:published_time", "og:article:published_time", "datepublished",
-              "article.published", "publishdate", "publish-date", "pubdate", "date",
-              "dc.date.issued", "dc.date", "dcterms.created", "sailthru.date",
-              "parsely-pub-date", "citation_publication_date", "og:published_time")  # fmt: skip
-_YMD = re.compile(
-    r"(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?"
-    r"(?:[\sT]*(\d{1,2})[:时時](\d{2})(?:[:分](\d{2}))?)?"
-)
-
-
-def normalize_date(value: str | None) -> str | None:
-    """ISO 8601 from what pages write: '2024-09-16T21:33+0100' → '2024-09-16T21:33:00+01:00'.
-
-    A value with a time keeps it (and its offset when given); a bare date stays YYYY-MM-DD.
-    """
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(re.sub(r"^(\d{4}-\d\d-\d\d) ", r"\1T", value))
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(value)  # RFC 2822, as in some meta tags
-        except (TypeError, ValueError, IndexError):
-            match = _YMD.search(value)  # "2024年9月16日 21:33", "2024/09/16"
-            if not match:
-                return None
-            y, mo, d, h, mi, s = (int(g) if g else None for g in match.groups())
-            try:
-                parsed = datetime(y, mo, d, h or 0, mi or 0, s or 0)  # type: ignore[arg-type]
-            except ValueError:
-                return None
-            if h is None:
-                return parsed.date().isoformat()
-    if not 1990 <= parsed.year <= 2100:
-        return None
-    if re.fullmatch(r"\d{4}-?\d{2}-?\d{2}", value):
-        return parsed.date().isoformat()
-    return parsed.isoformat(timespec="seconds")
-
-
-def _published(ld: _Obj, head: dict[str, str], tree: HtmlElement) -> str | None:
-    """JSON-LD, then <head>, then <time>; a bare date borrows a same-day time found elsewhere."""
-    values = [_clean(ld.get("datePublished")), _clean(ld.get("dateCreated"))]
-    values += [head.get(key) for key in _DATE_META]
-    values += [t.get("datetime") for t in tree.iterfind(".//time[@datetime]")]
-    dates = [d for d in map(normalize_date, filter(None, values)) if d]
-    if not dates:  # htmldate's cheap mode: URL, visible dates
-        found = find_date(tree, extensive_search=False, original_date=True)
-        return normalize_date(found) if found else None
-    return next((d for d in dates if "T" in d and d.startswith(dates[0])), dates[0])
-
-
-# --- authors ---------------------------------------------------------------------------------
-_AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator",
-                "byl", "citation_author", "cxenseparse:author", "dcsext.author")  # fmt: skip
-_NAME_SPLIT = re.compile(r"\s*(?:[,;&\u3001\uff0c]|\s(?:and|und|og|och|et|y|e)\s)\s*", re.I)
-_BY = re.compile(
-    r"^(?:by|von|par|por|di|door|av|af|autor|author|作者|记者|記者|编辑|編輯|责任编辑|文)[:\s\uff1a]+",
-    re.I,
-)
-_NOT_NAME = re.compile(r"@|://|www\.|^\d+$|发表|發表|posted|published|updated", re.I)
-
-
-def _names(value: Any, by_id: dict[str, _Obj]) -> list[str]:
-    """Names from a string, a Person/Organization (or its @id), or a list of them."""
-    if isinstance(value, list):
-        return [name for item in value for name in _names(item, by_id)]
-    if isinstance(value, dict):
-        value = by_id.get(value.get("@id", ""), value) if "name" not in value else value
-        given, family = _clean(value.get("givenName")), _clean(value.get("familyName"))
-        value = value.get("name") or (f"{given} {family}" if given and family else None)
-    names = []
-    for part in _NAME_SPLIT.split(_clean(value) or ""):
-        name = _BY.sub("", re.sub(r"\s*\([^)]*\)", "", part)).strip(" .")
-        if 1 < len(name) < 60 and not _NOT_NAME.search(name):
-            names.append(name)
-    return names
-
-
-def _authors(
-    ld: _Obj, head: dict[str, str], objects: list[_Obj], tree: HtmlElement, sites: set[str]
-) -> str | None:
-    """JSON-LD, then <meta>, then the byline; the site's own name only when no one else is named."""
-    by_id = {obj["@id"]: obj for obj in objects if isinstance(obj.get("@id"), str)}
-    found = _names(ld.get("author"), by_id) or next(
-        (names for key in _AUTHOR_META if (names := _names(head.get(key), by_id))), []
-    )
-    if not found:  # trafilatura's byline search is costly: only for pages that name nobody
-        found = _names(extract_author(tree), by_id)
-    people = [n for n in found if not any(s in _squash(n) for s in sites)]
-    return "; ".join(dict.fromkeys(people or found)) or None
 
 
 # --- language --------------------------------------------------------------------------------
@@ -444,7 +226,7 @@ def _paragraphs(text: str | None, title: str | None) -> str:
     lines = [" ".join(line.split()) for line in (text or "").splitlines()]
     kept = [ln for ln in lines if ln and not (len(ln) < 150 and _CREDIT.match(ln))
             and not _DATELINE.match(ln)]  # fmt: skip
-    if kept and title and _squash(kept[0]) == _squash(title):
+    if kept and title and squash(kept[0]) == squash(title):
         kept.pop(0)
     return "\n\n".join(kept)
 
@@ -495,7 +277,7 @@ def _main_text(tree: HtmlElement, url: str | None, cjk: bool) -> str:
     return text
 
 
-def _article_body(ld: _Obj) -> str:
+def _article_body(ld: Obj) -> str:
     """JSON-LD articleBody, for pages that render their text with scripts only."""
     body = ld.get("articleBody")
     return re.sub(r"<[^>]+>", "\n", htmllib.unescape(body)) if isinstance(body, str) else ""
@@ -516,17 +298,13 @@ def extract(html: str | bytes, url: str | None = None) -> Extracted:
     tree = trafilatura.load_html(html)
     if tree is None:
         raise ExtractionError("not HTML: unparseable")
-    objects, head = _json_ld(tree), _head(tree)
-    ld, sites = _article(objects), _site_names(objects, head, url)
-    title = _title(ld, head, tree, sites)
-    # metadata before the text: extraction rewrites layout tables in the tree
-    author, published = _authors(ld, head, objects, tree, sites), _published(ld, head, tree)
-    canonical = _canonical(ld, head, tree, url)
-    description = (_clean(ld.get("description")) or head.get("description")
-                   or head.get("og:description"))  # fmt: skip
+    meta = metadata.read(tree, url)  # before the text: extraction rewrites layout tables
+    title, head = meta.title, meta.head
+    canonical = _canonical(meta.article, head, tree, url)
     cjk = bool(_CJK.search(title or "")) or _lang_code(tree.get("lang")) in ("zh", "ja", "ko")
-    text = _paragraphs(_main_text(tree, url, cjk) or _article_body(ld), title)
+    text = _paragraphs(_main_text(tree, url, cjk) or _article_body(meta.article), title)
     if not text:
         raise ExtractionError("no main text found")
     language = _language(tree, head, text)
-    return Extracted(title, author, published, language, text, canonical, description)
+    return Extracted(title, meta.authors, meta.published, language, text, canonical,
+                     meta.description, meta.modified)  # fmt: skip

@@ -47,7 +47,7 @@ def with_hints(extracted: Extracted, hints: dict[str, str]) -> Extracted:
     return replace(
         extracted,
         title=extracted.title or hints.get("title"),
-        author=extracted.author or hints.get("author"),
+        authors=extracted.authors or ((hints["author"],) if hints.get("author") else ()),
         published=published,
     )
 
@@ -94,7 +94,8 @@ def document_for(item: PageItem) -> DocumentIn:
         relevant=item.relevant,
         fetched=item.fetched,
         title=extracted.title,
-        author=extracted.author,
+        authors=extracted.authors,
+        modified=extracted.modified,
         language=extracted.language,
         published=extracted.published,
         post_id=item.post_id,

@@ -404,6 +404,7 @@ def extract(paths: tuple[Path, ...], fmt: str, url: str | None) -> None:
     """
     from crawler.extraction import decode_html
     from crawler.extraction import extract as extract_page
+    from storage.archive import join_authors
 
     failed = 0
     for path in paths:
@@ -414,13 +415,16 @@ def extract(paths: tuple[Path, ...], fmt: str, url: str | None) -> None:
             failed += 1
             reason = err.strerror if isinstance(err, OSError) else str(err)
             record.update(dict.fromkeys(("title", "author", "published", "language", "text")))
+            record.update(authors=[], modified=None)
             record["error"] = reason
             click.echo(f"amur: {path}: {reason}", err=True)
         else:
             record.update(
                 title=extracted.title,
-                author=extracted.author,
+                author=join_authors(extracted.authors),
+                authors=list(extracted.authors),
                 published=extracted.published,
+                modified=extracted.modified,
                 language=extracted.language,
                 text=extracted.text,
             )

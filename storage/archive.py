@@ -46,9 +46,13 @@ class DocumentIn:
     relevant: bool
     fetched: datetime
     title: str | None = None
+    # The people who wrote it, as extraction names them; `author` is for callers that have only
+    # a byline string (a feed's, a seed's, an import's), kept as it is.
+    authors: tuple[str, ...] = ()
     author: str | None = None
     language: str | None = None
     published: str | None = None
+    modified: str | None = None  # when the page says it was last modified (ISO 8601)
     seed: str | None = None
     post_id: str | None = None
     # Other URLs that lead to the same document (the feed's link, the pre-redirect URL).
@@ -61,6 +65,19 @@ class DocumentIn:
     # The raw response it was read from, kept (`storage.snapshots`) when it makes a new
     # document or revision; one already written (`ref` set) is pointed at, not written again.
     snapshot: RawResponse | None = field(default=None, repr=False, compare=False)
+
+
+def join_authors(names: tuple[str, ...] | list[str]) -> str | None:
+    """Authors as the one string exports, search and the review page show: "A, B"."""
+    return ", ".join(names) or None
+
+
+def _metadata(doc: DocumentIn) -> dict[str, Any]:
+    """The document columns a page's metadata sets; None where the page gives nothing."""
+    authors = list(doc.authors) or ([doc.author] if doc.author else [])
+    return {"title": doc.title, "author": join_authors(authors), "authors": authors or None,
+            "published": doc.published, "modified": doc.modified,
+            "language": doc.language}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -200,10 +217,7 @@ def _store(
         source_id=source_id,
         seed=doc.seed,
         post_id=doc.post_id,
-        title=doc.title,
-        author=doc.author,
-        language=doc.language,
-        published=doc.published,
+        **_metadata(doc),
         first_seen=doc.fetched,
         fetched=doc.fetched,
         text=doc.text,
@@ -273,10 +287,10 @@ def _update_existing(
         .values(
             text=doc.text,
             text_hash=digest,
-            title=doc.title or document.title,
-            author=doc.author or document.author,
-            published=doc.published or document.published,
-            language=doc.language or document.language,
+            **{
+                name: value if value is not None else getattr(document, name)
+                for name, value in _metadata(doc).items()
+            },
             relevant=doc.relevant,
             declared_url=doc.declared_url,
         )
@@ -284,9 +298,6 @@ def _update_existing(
     search.index_document(session, document_id, doc.title or document.title, text.normalized)
     relations = dedup.reclassify(session, document_id, text, digest, previous)
     return Stored(document_id, Outcome.REVISED, doc.relevant, relations)
-
-
-METADATA = ("title", "author", "published", "language")
 
 
 def _update_metadata(
@@ -301,9 +312,9 @@ def _update_metadata(
     latest revision then points at the response that carried the change, so that extracting it
     again gives what is stored. A value the page no longer gives is kept."""
     changed = {
-        name: getattr(doc, name)
-        for name in METADATA
-        if getattr(doc, name) is not None and getattr(doc, name) != getattr(document, name)
+        name: value
+        for name, value in _metadata(doc).items()
+        if value is not None and value != getattr(document, name)
     }
     if not changed:
         return Stored(document.id, Outcome.UNCHANGED, document.relevant)

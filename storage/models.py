@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     DateTime,
@@ -78,10 +79,12 @@ class Document(Base):
     seed: Mapped[str | None] = mapped_column(String(200))
     post_id: Mapped[str | None] = mapped_column(String(100))
     title: Mapped[str | None] = mapped_column(Text)
-    author: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)  # `authors` joined with ", "
+    authors: Mapped[list[str] | None] = mapped_column(JSON)  # people, never the publication
     language: Mapped[str | None] = mapped_column(String(16))
     # ISO 8601 as given: a date alone stays a date, a date-time keeps its offset.
     published: Mapped[str | None] = mapped_column(String(40))
+    modified: Mapped[str | None] = mapped_column(String(40))  # the page's last-modified date
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
     fetched: Mapped[datetime] = mapped_column(UTCDateTime())
     text: Mapped[str] = mapped_column(Text)

@@ -90,7 +90,7 @@ def post_items(
             snapshot=snapshot,
             extracted=Extracted(
                 title=post.title,
-                author=post.author,
+                authors=(post.author,) if post.author else (),
                 published=post.published,
                 # Per post: a reply may quote an article in another language.
                 language=identify_language(post.text),

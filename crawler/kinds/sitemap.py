@@ -31,8 +31,9 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from crawler.config import SourceConfig
 from crawler.exceptions import SitemapError
-from crawler.extraction import absolute_url, normalize_date
+from crawler.extraction import absolute_url
 from crawler.kinds.base import SourceKind
+from crawler.metadata import normalize_date
 from storage.archive import now
 from storage.urls import normalize
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from crawler.exceptions import AmurError, ExtractionError
-from crawler.extraction import Extracted, decode_html, extract, normalize_date
+from crawler.extraction import Extracted, decode_html, extract
+from crawler.metadata import normalize_date
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "extraction"
 
@@ -75,7 +76,7 @@ def news() -> Extracted:
 
 def test_news_metadata_comes_from_json_ld_graph_and_canonical_link(news: Extracted) -> None:
     assert news.title == "Xi and Putin sign pact"  # not <title>'s "... - The Daily Example"
-    assert news.author == "Anna Ivanova; Li Wei"
+    assert news.authors == ("Anna Ivanova", "Li Wei")
     assert news.published == "2024-09-16T21:33:00+01:00"  # from "2024-09-16T21:33+0100"
     assert news.canonical_url == "https://example.com/world/2024/09/16/xi-putin-pact"
     assert news.language == "en"  # from lang="en-GB"
@@ -150,7 +151,8 @@ JSON_LD_CASES = {
                          ids=JSON_LD_CASES.keys())  # fmt: skip
 def test_json_ld_completes_metadata(data: object, title: str, author: str, published: str) -> None:
     extracted = extract(page(head=ld(data), title="Site title | Example News", h1=None))
-    assert (extracted.title, extracted.author, extracted.published) == (title, author, published)
+    got = (extracted.title, "; ".join(extracted.authors), extracted.published)
+    assert got == (title, author, published)
 
 
 def test_json_ld_date_only_borrows_the_time_of_a_meta_tag() -> None:
@@ -163,7 +165,7 @@ def test_json_ld_date_only_borrows_the_time_of_a_meta_tag() -> None:
 def test_broken_json_ld_is_skipped() -> None:
     head = '<script type="application/ld+json">{"@type": "NewsArticle", </script>'
     head += '<meta name="author" content="Jane Doe">'
-    assert extract(page(head=head)).author == "Jane Doe"
+    assert extract(page(head=head)).authors == ("Jane Doe",)
 
 
 @pytest.mark.parametrize(
@@ -334,8 +336,8 @@ def test_gbk_forum_page_gives_the_first_post() -> None:
 
 def test_big5_blog_page() -> None:
     extracted = extract(BLOG.encode("big5"))
-    assert (extracted.title, extracted.author, extracted.language) == (
-        "中俄關係的下一步", "陳志明", "zh")  # fmt: skip
+    assert (extracted.title, extracted.authors, extracted.language) == (
+        "中俄關係的下一步", ("陳志明",), "zh")  # fmt: skip
     assert extracted.published == "2024-10-15T08:30:00+08:00"
     assert extracted.text.startswith("俄羅斯總統普丁與中國國家主席習近平")
     assert extracted.text.count("\n\n") == 3

@@ -361,7 +361,7 @@ def test_reextract_applies_an_improved_extractor(
         extracted = replace(
             prepared.extracted,
             text=prepared.extracted.text + "\n\nA caption the old extractor missed.",
-            author="Jane Better",
+            authors=("Jane Better",),
         )
         return Prepared(extracted, profile(extracted.text))
 

@@ -150,7 +150,7 @@ def check(extracted: Extracted) -> None:
     assert isinstance(extracted.text, str)
     assert extracted.text.strip()
     assert extracted.language is None or re.fullmatch(r"[a-z]{2}", extracted.language)
-    for value in (extracted.title, extracted.author, extracted.description):
+    for value in (extracted.title, *extracted.authors, extracted.description):
         assert value is None or (isinstance(value, str) and value.strip())
     if extracted.published is not None:
         datetime.fromisoformat(extracted.published)

@@ -9,7 +9,6 @@ before held extraction's "; "-joined string in `author`: it is split into the li
 `modified` is the page's own last-modified date (ISO 8601, as `published`), when it gives one.
 """
 
-import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -40,7 +39,7 @@ def upgrade() -> None:
         connection.execute(
             documents.update()
             .where(documents.c.id == document_id)
-            .values(authors=json.loads(json.dumps(names)), author=", ".join(names) or None)
+            .values(authors=names or None, author=", ".join(names) or None)
         )
 
 
