@@ -198,14 +198,23 @@ def _matches(dialect: str, query: Query, indexed: bool = True) -> tuple[Select[A
             statement = statement.where(literal_column(PAIRS_ARRAY).op("@>")(wanted))
             unpaired = [word for word in query.words if word not in query.pairs]
         return statement.where(*(_occurs(word, dialect, indexed) for word in unpaired)), order
-    for name, words in (("search_trigrams", query.trigram), ("search_pairs", query.pairs)):
-        if words:
-            fts = table(name, column("rowid", Integer))
-            statement = statement.join(fts, fts.c.rowid == SearchText.document_id).where(
-                literal_column(name).op("MATCH")(literal(_phrases(words), Text))
+    if query.trigram:  # FTS5's LIKE: candidates from the trigrams, each checked on the text
+        trigrams = table("search_trigrams", column("rowid", Integer), column("folded", Text))
+        statement = statement.join(trigrams, trigrams.c.rowid == SearchText.document_id).where(
+            *(trigrams.c.folded.like(f"%{word}%") for word in query.trigram)
+        )
+        order = trigrams.c.rowid
+    if query.pairs:
+        pairs = table("search_pairs", column("rowid", Integer))
+        matched = literal_column("search_pairs").op("MATCH")(literal(_phrases(query.pairs), Text))
+        if query.trigram:  # the trigrams drive; the pairs' matches are a list (index only),
+            # `+ 0` so that SQLite does not walk that list instead, unordered
+            statement = statement.where(
+                (SearchText.document_id + 0).in_(select(pairs.c.rowid).where(matched))
             )
-            if order is SearchText.document_id:
-                order = fts.c.rowid
+        else:
+            statement = statement.join(pairs, pairs.c.rowid == SearchText.document_id)
+            statement, order = statement.where(matched), pairs.c.rowid
     return statement.where(*(_occurs(word, dialect) for word in query.scanned)), order
 
 
