@@ -7,15 +7,21 @@ words separated by spaces; a document matches when every word occurs in its titl
 substring (`russia` finds Russian, 中俄 finds 中俄关系), so Chinese needs no word segmentation.
 Operators and quotes are not syntax: punctuation folds to spaces like the text's.
 
-How a word is found (indexes from migration 0007):
-- three characters or more: a trigram index (SQLite FTS5's `trigram` tokenizer; pg_trgm GIN);
+How a word is found (indexes from migrations 0007 and 0011):
+- three characters or more: a trigram index (SQLite FTS5's `trigram` tokenizer, which keeps
+  no positions: its LIKE checks each candidate's text; pg_trgm GIN);
 - two CJK characters, the commonest Chinese query (中俄, 普京, 北京), which trigrams cannot
   find: the index of the text's CJK character pairs (`*_grams`; FTS5 `unicode61`, a GIN array);
 - anything shorter (one character, `eu`): a scan, over the other words' hits when there are any.
 
-Ranking: on SQLite, FTS5's bm25 with the title weighed ten times the text; PostgreSQL has no
-trigram bm25, so there each word scores the same shape without its idf: a saturating count of
-occurrences, the text's count damped by its length. Snippets come from the original text.
+Ranking, the same on both backends, in two steps so that a common word (china: three documents
+in four) does not make every match's text be read: the matches in a cheap order, a word in the
+title first and then newest first, each part read up to a LIMIT (FTS5 hands out its matches
+newest first; PostgreSQL walks the primary key or reads the titles' index), are cut at the
+first POOL; those are sorted by their score, and a page past them goes on in the cheap order.
+The score is bm25's shape without idf: per word a saturating count of its occurrences, the
+title's weighed ten times, the text's damped by its length. Snippets come from the original
+text, for the returned page only.
 """
 
 from __future__ import annotations

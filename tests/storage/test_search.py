@@ -145,6 +145,37 @@ def test_paging_and_filters(engine: Engine, archive: dict[str, int]) -> None:
     assert count(engine, "中俄", Filters(sources=("other",))) == 0
 
 
+def test_title_hits_come_first_then_the_densest_and_pages_go_on_past_the_pool(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A pool of 3: three matches are ranked by score, the rest follow in the cheap order.
+    monkeypatch.setattr("storage.search.POOL", 3)
+    filler = "Officials met in the capital and spoke about the weather. " * 8
+    names = {
+        "old-title": ("Pipeline talks resume", filler),  # the oldest: a title hit all the same
+        "dense": ("Energy", "The pipeline, the pipeline and the pipeline again. " + filler),
+        "sparse": ("Energy", filler + "A pipeline was mentioned."),
+        "newer-title": ("Another pipeline", filler),
+        "newest": ("Energy", filler + "The pipeline again."),
+        "none": ("Energy", filler),
+    }
+    for name, (title, body) in names.items():
+        store(engine, name, title, body)
+    ranked = found(engine, "pipeline", limit=50)
+    assert sorted(ranked) == sorted(set(names) - {"none"})
+    # The cheap order: title hits newest first, then the rest newest first; its first three
+    # (two title hits and the newest text hit) sorted by score, the other two after them.
+    assert ranked[:2] == ["old-title", "newer-title"] or ranked[:2] == ["newer-title", "old-title"]
+    assert ranked[2:] == ["newest", "sparse", "dense"]
+    hits = search(engine, "pipeline", limit=3)
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+    pages = [found(engine, "pipeline", limit=2, offset=offset) for offset in (0, 2, 4)]
+    assert [name for page in pages for name in page] == ranked
+    monkeypatch.setattr("storage.search.POOL", 200)
+    assert found(engine, "pipeline")[2] == "dense"  # in the pool: the densest text first
+    assert count(engine, "pipeline") == 5
+
+
 def test_seed_documents_are_found(engine: Engine) -> None:
     ensure_source(engine, "seed", "seed", None)
     body = (SEEDS / "002_5b42cc94d0850d73.txt").read_text(encoding="utf-8")
@@ -222,6 +253,57 @@ def test_the_migration_indexes_an_archive_stored_before_it(database_url: str) ->
     store(engine, "new", "Arctic route", "The northern sea route carried 中俄 cargo.")
     assert set(found(engine, "中俄")) == {"energy", "visit", "new"}
     engine.dispose()
+
+
+def test_migration_0011_reindexes_an_archive_indexed_by_0007(database_url: str) -> None:
+    from alembic import command
+
+    engine = create_archive_engine(database_url)
+    config = _alembic_config(engine)
+    command.upgrade(config, "0010")
+    ensure_source(engine, "news", "feed", None)
+    ids = {  # stored through today's write path into 0007's tables
+        name: store(engine, name, title, body, language=language)
+        for name, (title, body, language) in DOCUMENTS.items()
+    }
+    assert migrate(engine)
+    assert set(found(engine, "中俄关系")) == {"visit"}
+    assert set(found(engine, "北京")) == {"energy", "visit"}
+    assert set(found(engine, "moscow trade")) == {"trade"}
+    assert set(found(engine, "trade 中俄")) == set()
+    assert found(engine, "amur")[0] == "grain"  # a title hit
+    # Kept in step from then on: a new document, a revision, a deletion.
+    ids["new"] = store(engine, "new", "Arctic", "The northern sea route carried 中俄 cargo trade.")
+    assert set(found(engine, "trade 中俄")) == {"new"}
+    title, body, _ = DOCUMENTS["grain"]
+    revised = body.replace("soybeans", "sunflower seeds")
+    store(engine, "grain", title, revised, fetched=WHEN + timedelta(hours=1))
+    assert found(engine, "soybeans") == []
+    assert found(engine, "sunflower") == ["grain"]
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM search_text WHERE document_id = :id"),
+                           {"id": ids["trade"]})  # fmt: skip
+    assert set(found(engine, "trade")) == {"grain", "new"}
+    command.downgrade(config, "0010")  # and back: 0007's tables, filled
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            phrase = text("SELECT rowid FROM search_trigrams WHERE search_trigrams MATCH :q")
+            rows = connection.scalars(phrase, {"q": '"trade"'}).all()
+        assert set(rows) == {ids["grain"], ids["new"]}
+    assert migrate(engine)
+    assert set(found(engine, "trade")) == {"grain", "new"}
+    engine.dispose()
+
+
+def test_snippet_near_the_end_of_the_folded_beginning_marks_every_word() -> None:
+    # The first hit early enough to be found in the beginning, the snippet reaching past it.
+    body = "Filler words here. " * 48 + "The treaty and then another treaty word."
+    snippet, highlights = make_snippet(body, parse("treaty").words)
+    assert [snippet[s:e] for s, e in highlights] == ["treaty", "treaty"]
+    far = "Filler words here. " * 120 + "The TREATY."
+    snippet, highlights = make_snippet(far, parse("treaty").words)
+    assert [snippet[s:e] for s, e in highlights] == ["TREATY"]
+    assert snippet.startswith("…")
 
 
 def test_snippet_marks_the_words_in_the_original_text() -> None:
