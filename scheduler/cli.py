@@ -380,9 +380,10 @@ def import_(app: App, file: Path, source: str) -> None:
     for problem in summary.problems:
         click.echo(f"amur: {problem}", err=True)
     counts = summary.counts
-    headers = ("read", "new", "duplicates", "not relevant", "unchanged", "revised", "errors")
+    headers = ("read", "new", "duplicates", "not relevant", "unchanged", "updated", "revised",
+               "errors")  # fmt: skip
     row = (counts["read"], counts["new"], counts["duplicates"], counts["irrelevant"],
-           counts["unchanged"], counts["revised"], counts["errors"])  # fmt: skip
+           counts["unchanged"], counts["updated"], counts["revised"], counts["errors"])  # fmt: skip
     click.echo(table(headers, [row]))
     if summary.problems:
         raise click.exceptions.Exit(1)

@@ -24,7 +24,7 @@ from tests.fuzz.strategies import ODD_TEXT, fuzz, mutated
 __all__ = ["database_url"]
 
 LIMIT = 400  # bytes: the longest line read, small so that over-long lines come up often
-OUTCOMES = ("new", "irrelevant", "duplicates", "unchanged", "revised")
+OUTCOMES = ("new", "irrelevant", "duplicates", "unchanged", "updated", "revised")
 URLS = st.one_of(
     st.sampled_from([
         "https://example.org/a", "http://example.org/b?x=1#f", "seed:000_x.txt", "seed:",

@@ -56,7 +56,7 @@ def test_import_classifies_and_reports_bad_lines(tmp_path: Path) -> None:
     assert f"{path}:4: text: Field required" in err
     assert f"{path}:5: not JSON" in err
     _header, values = out.splitlines()
-    assert values.split() == ["5", "1", "1", "1", "0", "0", "2"]
+    assert values.split() == ["5", "1", "1", "1", "0", "0", "0", "2"]
     records = {
         r["url"]: r
         for r in map(json.loads, run(config, "export", "--source", "import")[1].splitlines())
@@ -67,7 +67,7 @@ def test_import_classifies_and_reports_bad_lines(tmp_path: Path) -> None:
     assert records["https://copy.example/essay"]["new"] is False
     # Importing the same file again changes nothing.
     code, out, _ = run(config, "import", str(path))
-    assert out.splitlines()[1].split() == ["5", "0", "0", "0", "3", "0", "2"]
+    assert out.splitlines()[1].split() == ["5", "0", "0", "0", "3", "0", "0", "2"]
 
 
 def test_export_then_import_round_trip(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_export_then_import_round_trip(tmp_path: Path) -> None:
     code, out, _ = run(second, "import", str(exported))
     assert code == 0
     # The second archive has the same seeds: every line is already there, under its URL.
-    assert out.splitlines()[1].split() == ["7", "0", "0", "0", "7", "0", "0"]
+    assert out.splitlines()[1].split() == ["7", "0", "0", "0", "7", "0", "0", "0"]
 
 
 # --- sources are owned -----------------------------------------------------------------------
@@ -236,7 +236,7 @@ def test_overlong_line_is_refused_by_number_and_the_rest_imported(tmp_path: Path
     code, out, err, path = import_bytes(tmp_path, body, network={"max_body_mb": 1})
     assert code == 1
     assert f"{path}:2: line longer than network.max_body_mb (1 MB)" in err
-    assert out.splitlines()[1].split() == ["3", "0", "0", "2", "0", "0", "1"]
+    assert out.splitlines()[1].split() == ["3", "0", "0", "2", "0", "0", "0", "1"]
     urls = {r["url"] for r in exported(tmp_path / "config.yaml", "--source", "import")}
     assert urls == {"https://example.org/good-1", "https://example.org/good-3"}
 
@@ -255,7 +255,7 @@ def test_non_utf8_line_is_reported_and_skipped(tmp_path: Path) -> None:
     code, out, err, path = import_bytes(tmp_path, body)
     assert code == 1
     assert f"{path}:2: not UTF-8" in err
-    assert out.splitlines()[1].split() == ["3", "0", "0", "2", "0", "0", "1"]
+    assert out.splitlines()[1].split() == ["3", "0", "0", "2", "0", "0", "0", "1"]
     urls = {r["url"] for r in exported(tmp_path / "config.yaml", "--source", "import")}
     assert urls == {"https://example.org/good-1", "https://example.org/good-3"}
 
@@ -325,7 +325,7 @@ def test_copy_with_a_new_text_is_revised(tmp_path: Path) -> None:
     changed = {**second, "text": GOOD_TEXTS[1]}
     code, out, err, _ = import_bytes(tmp_path, line(first) + line(second) + line(changed))
     assert code == 0, err
-    assert out.splitlines()[1].split() == ["3", "0", "1", "1", "0", "1", "0"]
+    assert out.splitlines()[1].split() == ["3", "0", "1", "1", "0", "0", "1", "0"]
     records = {r["url"]: r for r in exported(tmp_path / "config.yaml", "--source", "import")}
     assert records["https://example.org/copy"]["revisions"] == 2
     assert records["https://example.org/copy"]["matches"] == []
