@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from scheduler.web.app import create_app
 from scheduler.web.security import CSRF_COOKIE, SESSION_COOKIE
-from storage.archive import DocumentIn, now, store_document
+from storage.archive import DocumentIn, ensure_source, now, store_document
 from storage.database import open_archive
 from storage.queries import get_record, review_queue
 from tests.databases import database_url
@@ -426,3 +426,19 @@ def test_other_loopback_addresses_and_the_configured_host_are_served(database_ur
         for host in ("evil.example", "[::1]evil.example", "127.0.0.1.evil.example:8765"):
             assert client.get("/", headers={"Host": host}).status_code == 421, host
     engine.dispose()
+
+
+def test_sources_page_shows_a_blocked_source_with_what_to_try(site) -> None:  # type: ignore[no-untyped-def]
+    client, _, engine = site
+    from storage.owners import process_owner
+    from storage.runs import finish_run, finish_source_run, start_run, start_source_run
+
+    run_id = start_run(engine, "crawl", process_owner())
+    source_run = start_source_run(engine, run_id, ensure_source(engine, "news", "feed", None))
+    finish_source_run(engine, source_run, "blocked", {"found": 0, "errors": 1})
+    finish_run(engine, run_id, "failed")
+    html = client.get("/sources").text
+    row = re.search(r"<tr class=\"blocked[^\"]*\">.*?</tr>", html, re.S)
+    assert row, html
+    assert ">news</a>" in row.group(0)
+    assert "fetch: impersonate" in html
