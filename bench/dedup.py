@@ -11,6 +11,11 @@ share (shingling the text and `dedup.classify`, index and match writes included)
 call (which adds the document and revision rows and the commit).
 
     python bench/dedup.py [--sizes 1000,10000,100000] [--sample 300] [--fill store|bulk]
+                          [--engines 45b7f98^,now] [--backends sqlite,postgresql]
+
+``--engines`` runs the same documents through storage/dedup.py as of each git revision (``now``:
+the working tree's), ``--backends`` on SQLite and on PostgreSQL (a database of its own on
+127.0.0.1:5432, dropped afterwards).
 
 ``--wire`` measures syndicated copies instead: an original, then hundreds of
 copies of it, one outlet each, every copy with its outlet's header and footer and a sentence or
@@ -20,6 +25,7 @@ same documents, and prints copies marked new, the first miss, the cost per copy 
 100 and 500, and the links the outlets' boilerplate made.
 
     python bench/dedup.py --wire [--copies 520] [--stories 3] [--baseline 7e9c4c4]
+                          [--backends sqlite,postgresql]
 """
 
 from __future__ import annotations
@@ -34,13 +40,16 @@ import sys
 import tempfile
 import time
 import types
+import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import accumulate
 from pathlib import Path
 
 import opencc
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Engine, create_engine, func, insert, select, text
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -53,6 +62,7 @@ from storage.models import Document, Fingerprint  # noqa: E402
 from storage.shingles import profile  # noqa: E402
 
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SOURCES = 10
 INDEX_TABLES = ("fingerprints", "ix_fingerprints_document_id")
 STOCK_EN = [
@@ -212,10 +222,16 @@ class BulkFiller:
 class Clock:
     """Time spent inside dedup's two steps of `store_document`: shingling and `classify`."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine: types.ModuleType) -> None:
         self.seconds = 0.0
-        for module, name in ((shingles, "profile_normalized"), (dedup, "classify")):
-            setattr(module, name, self._timed(getattr(module, name)))
+        self.patched = [(shingles, "profile_normalized"), (engine, "classify")]
+        self.originals = [getattr(module, name) for module, name in self.patched]
+        for (module, name), function in zip(self.patched, self.originals, strict=True):
+            setattr(module, name, self._timed(function))
+
+    def restore(self) -> None:
+        for (module, name), function in zip(self.patched, self.originals, strict=True):
+            setattr(module, name, function)
 
     def _timed(self, function):  # type: ignore[no-untyped-def]
         def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -232,6 +248,8 @@ def index_bytes(engine: Engine) -> int:
     """Bytes of the dedup tables and their indexes (SQLite's dbstat: a measurement, not a query
     the program makes)."""
     with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            return connection.scalar(text("SELECT pg_total_relation_size('fingerprints')"))
         rows = connection.execute(text("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"))
         return sum(size for name, size in rows if name in INDEX_TABLES)
 
@@ -255,6 +273,38 @@ def engine_at(revision: str) -> types.ModuleType:
     sys.modules[module.__name__] = module  # dataclasses look their module up
     exec(compile(source, f"{revision}:storage/dedup.py", "exec"), module.__dict__)
     return module
+
+
+def engine_named(name: str) -> types.ModuleType:
+    """The working tree's engine for ``now``, else the one of git revision `name`."""
+    return dedup if name == "now" else engine_at(name)
+
+
+@contextmanager
+def archive_at(backend: str) -> Iterator[Engine]:
+    """A new, migrated archive on `backend` (sqlite or postgresql), removed afterwards."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            engine = open_archive(f"sqlite:///{Path(folder) / 'bench.db'}")
+            try:
+                yield engine
+            finally:
+                engine.dispose()
+        return
+    name = f"amur_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        engine = open_archive(POSTGRES.rsplit("/", 1)[0] + f"/{name}")
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 class Wire:
@@ -334,7 +384,9 @@ def holder_rows(engine: Engine, body: str) -> int:
         )
 
 
-def run_wire(module: types.ModuleType, documents: list[tuple[str, int | None, int | None, str]]):  # type: ignore[no-untyped-def]
+def run_wire(
+    module: types.ModuleType, documents: list[tuple[str, int | None, int | None, str]], backend: str
+):  # type: ignore[no-untyped-def]
     """Store `documents` with dedup engine `module`; what happened to each and what it cost."""
     candidates: list[int] = []
     verify = module._verify
@@ -349,8 +401,7 @@ def run_wire(module: types.ModuleType, documents: list[tuple[str, int | None, in
     measured = {p for p in POSITIONS for p in range(p - 2, p + 3)}
     rows = []
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            engine = open_archive(f"sqlite:///{Path(folder) / 'wire.db'}")
+        with archive_at(backend) as engine:
             ensure_source(engine, "import", "import", None)
             for url, story, number, body in documents:
                 doc = DocumentIn(url=url, source="import", text=body, relevant=True, fetched=WHEN)
@@ -360,7 +411,6 @@ def run_wire(module: types.ModuleType, documents: list[tuple[str, int | None, in
                 stored = store_document(engine, doc)
                 spent = (time.perf_counter() - started) * 1000
                 rows.append((stored, story, number, spent, sum(candidates), read))
-            engine.dispose()
     finally:
         module._verify = verify
         archive.dedup = dedup
@@ -410,10 +460,13 @@ def wire_main(args: argparse.Namespace) -> None:
         f"{args.stories} stories, {args.copies} copies each (one outlet each), "
         f"{args.traffic} article(s) of each outlet's own: {len(documents)} documents"
     )
-    for name, module in ((f"baseline {args.baseline}", engine_at(args.baseline)), ("now", dedup)):
-        started = time.perf_counter()
-        rows = run_wire(module, documents)
-        report_wire(f"{name} ({time.perf_counter() - started:.0f} s)", rows, args.stories)
+    engines = ((f"baseline {args.baseline}", engine_at(args.baseline)), ("now", dedup))
+    for backend in args.backends.split(","):
+        for name, module in engines:
+            started = time.perf_counter()
+            rows = run_wire(module, documents, backend)
+            spent = time.perf_counter() - started
+            report_wire(f"{name} on {backend} ({spent:.0f} s)", rows, args.stories)
 
 
 def main() -> None:
@@ -427,78 +480,113 @@ def main() -> None:
     parser.add_argument("--stories", type=int, default=3)
     parser.add_argument("--traffic", type=int, default=3, help="own articles per outlet")
     parser.add_argument("--baseline", default=BASELINE, help="git revision of the old engine")
+    parser.add_argument("--engines", default="now", help="git revisions of storage/dedup.py")
+    parser.add_argument("--backends", default="sqlite", help="sqlite and/or postgresql")
     args = parser.parse_args()
     if args.wire:
         wire_main(args)
         return
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    corpus = Corpus(random.Random(args.seed))
-    with tempfile.TemporaryDirectory() as folder:
-        engine = open_archive(f"sqlite:///{Path(folder) / 'bench.db'}")
-        for n in range(SOURCES):
-            ensure_source(engine, f"source-{n}", "feed", None)
-        filler, number, results, clock = BulkFiller(engine), 0, [], Clock()
-        for size in sizes:
-            started = time.perf_counter()
-            while number < size:
-                if args.fill == "bulk":
-                    batch = [(number + i, corpus.next()) for i in range(min(1000, size - number))]
-                    filler.add(batch)
-                    number += len(batch)
-                else:
-                    store_document(engine, document(number, corpus.next()))
-                    number += 1
-                if number % 5000 == 0:
-                    print(f"  filled {number}", file=sys.stderr, flush=True)
-            fill = time.perf_counter() - started
-            timings, classifying, outcomes = [], [], Counter()
-            for _ in range(args.sample):
-                doc = document(number, corpus.next())
-                clock.seconds = 0.0
-                started = time.perf_counter()
-                stored = store_document(engine, doc)
-                timings.append((time.perf_counter() - started) * 1000)
-                classifying.append(clock.seconds * 1000)
-                outcomes[stored.outcome.value] += 1
-                number += 1
-                filler.hashes.add(text_hash(doc.text))
-            with engine.connect() as connection:
-                documents = connection.scalar(select(func.count()).select_from(Document))
-                rows = connection.scalar(select(func.count()).select_from(Fingerprint))
-                common = connection.scalar(
-                    select(func.count()).select_from(
-                        select(Fingerprint.hash)
-                        .group_by(Fingerprint.hash)
-                        .having(func.count() >= dedup.MAX_DF)
-                        .subquery()
-                    )
-                )
-            results.append(
-                (
-                    size,
-                    statistics.mean(classifying),
-                    statistics.quantiles(classifying, n=20)[-1],
-                    statistics.mean(timings),
-                    statistics.quantiles(timings, n=20)[-1],
-                    index_bytes(engine) / documents,
-                    rows / documents,
-                    common,
-                    fill,
-                    dict(outcomes),
-                )
-            )
-            print(f"  size {size} measured", file=sys.stderr, flush=True)
-        engine.dispose()
+    results = []
+    for backend in args.backends.split(","):
+        for name in args.engines.split(","):
+            for row in run_traffic(engine_named(name), backend, sizes, args):
+                results.append((backend, name, *row))
     print("classify: shingling + dedup.classify inside store_document; store: the whole call")
     print(
-        f"{'archive':>8} {'classify ms':>11} {'p95':>6} {'store ms':>9} {'p95':>6} "
-        f"{'index B/doc':>11} {'rows/doc':>8} {'common':>7} {'fill s':>7}  sample outcomes"
+        f"{'backend':<10} {'engine':<8} {'archive':>8} {'classify ms':>11} {'p95':>6} "
+        f"{'store ms':>9} {'p95':>6} {'index B/doc':>11} {'rows/doc':>8} {'common':>7} "
+        f"{'fill s':>7}  sample outcomes"
     )
-    for size, mean, p95, store, store95, per_doc, rows, common, fill, outcomes in results:
+    for (
+        backend,
+        name,
+        size,
+        mean,
+        p95,
+        store,
+        store95,
+        per_doc,
+        rows,
+        common,
+        fill,
+        outcomes,
+    ) in results:
         print(
-            f"{size:>8} {mean:>11.2f} {p95:>6.2f} {store:>9.2f} {store95:>6.2f} "
-            f"{per_doc:>11.0f} {rows:>8.1f} {common:>7} {fill:>7.0f}  {outcomes}"
+            f"{backend:<10} {name:<8} {size:>8} {mean:>11.2f} {p95:>6.2f} {store:>9.2f} "
+            f"{store95:>6.2f} {per_doc:>11.0f} {rows:>8.1f} {common:>7} {fill:>7.0f}  {outcomes}"
         )
+
+
+def run_traffic(  # type: ignore[no-untyped-def]
+    module: types.ModuleType, backend: str, sizes: list[int], args: argparse.Namespace
+):
+    """Fill an archive to each of `sizes`, timing a sample of stores at each, with `module`."""
+    corpus = Corpus(random.Random(args.seed))
+    archive.dedup = module  # store_document calls the engine through this name
+    module._candidate_profile.cache_clear()
+    clock = Clock(module)
+    results = []
+    try:
+        with archive_at(backend) as engine:
+            for n in range(SOURCES):
+                ensure_source(engine, f"source-{n}", "feed", None)
+            filler, number = BulkFiller(engine), 0
+            for size in sizes:
+                started = time.perf_counter()
+                while number < size:
+                    if args.fill == "bulk":
+                        count = min(1000, size - number)
+                        batch = [(number + i, corpus.next()) for i in range(count)]
+                        filler.add(batch)
+                        number += len(batch)
+                    else:
+                        store_document(engine, document(number, corpus.next()))
+                        number += 1
+                    if number % 5000 == 0:
+                        print(f"  filled {number}", file=sys.stderr, flush=True)
+                fill = time.perf_counter() - started
+                timings, classifying, outcomes = [], [], Counter()
+                for _ in range(args.sample):
+                    doc = document(number, corpus.next())
+                    clock.seconds = 0.0
+                    started = time.perf_counter()
+                    stored = store_document(engine, doc)
+                    timings.append((time.perf_counter() - started) * 1000)
+                    classifying.append(clock.seconds * 1000)
+                    outcomes[stored.outcome.value] += 1
+                    number += 1
+                    filler.hashes.add(text_hash(doc.text))
+                with engine.connect() as connection:
+                    documents = connection.scalar(select(func.count()).select_from(Document))
+                    rows = connection.scalar(select(func.count()).select_from(Fingerprint))
+                    common = connection.scalar(
+                        select(func.count()).select_from(
+                            select(Fingerprint.hash)
+                            .group_by(Fingerprint.hash)
+                            .having(func.count() >= module.MAX_DF)
+                            .subquery()
+                        )
+                    )
+                results.append(
+                    (
+                        size,
+                        statistics.mean(classifying),
+                        statistics.quantiles(classifying, n=20)[-1],
+                        statistics.mean(timings),
+                        statistics.quantiles(timings, n=20)[-1],
+                        index_bytes(engine) / documents,
+                        rows / documents,
+                        common,
+                        fill,
+                        dict(outcomes),
+                    )
+                )
+                print(f"  {backend} {module.__name__} size {size} measured", file=sys.stderr)
+    finally:
+        clock.restore()
+        archive.dedup = dedup
+    return results
 
 
 if __name__ == "__main__":
