@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
     TypeDecorator,
@@ -213,26 +214,42 @@ class FetchError(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class Site(Base):
+    """A registrable domain that fingerprint holders are on (`storage.urls.site`), by number.
+
+    The dedup index names each holder's site, so telling a site's boilerplate (a hash many of
+    its pages hold) reads no URLs; a small number keeps the index rows short.
+    """
+
+    __tablename__ = "sites"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String, unique=True)
+
+
 class Fingerprint(Base):
     """A winnowed shingle hash of a document's current text (`storage.shingles`): dedup's index.
 
     Keyed by hash first, so candidate lookup is an index range per hash; without a rowid on
-    SQLite the table is that index. A hash keeps rows for its earliest ``storage.dedup.MAX_DF``
-    holders only (the originals of a much-reprinted text), so its range stays short.
+    SQLite the table is that index, and PostgreSQL's key index carries the site too, so a lookup
+    reads the index alone. A hash keeps rows for its earliest ``storage.dedup.MAX_DF`` holders
+    only (the originals of a much-reprinted text), so its range stays short. ``site_id`` is the
+    holder's site (migration 0012), none for a document without a host; no foreign key, as a
+    site is never deleted and a check per row would slow every store.
     """
 
     __tablename__ = "fingerprints"
-    hash: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[int] = mapped_column(BigInteger, autoincrement=False)
     document_id: Mapped[int] = mapped_column(
-        ForeignKey("documents.id", ondelete="CASCADE"),
-        primary_key=True,
-        autoincrement=False,
-        index=True,
+        ForeignKey("documents.id", ondelete="CASCADE"), autoincrement=False, index=True
     )
     # Token index where the hash was first picked: lets a reader locate the shared passage.
     position: Mapped[int] = mapped_column(Integer)
+    site_id: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    __table_args__ = (
+        PrimaryKeyConstraint("hash", "document_id", postgresql_include=["site_id"]),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class SourceState(Base):
