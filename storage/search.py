@@ -9,7 +9,8 @@ Operators and quotes are not syntax: punctuation folds to spaces like the text's
 
 How a word is found (indexes from migrations 0007 and 0011):
 - three characters or more: a trigram index (SQLite FTS5's `trigram` tokenizer, which keeps
-  no positions: its LIKE checks each candidate's text; pg_trgm GIN);
+  no positions: it gives the documents holding every trigram of a word, each then checked;
+  pg_trgm GIN);
 - two CJK characters, the commonest Chinese query (中俄, 普京, 北京), which trigrams cannot
   find: the index of the text's CJK character pairs (`*_grams`; FTS5 `unicode61`, a GIN array);
 - anything shorter (one character, `eu`): a scan, over the other words' hits when there are any.
@@ -185,17 +186,24 @@ def _occurs(word: str, dialect: str, indexed: bool = True) -> ColumnElement[bool
     return or_(_contains(title, word, dialect), _contains(body, word, dialect))
 
 
-def _matches(dialect: str, query: Query, indexed: bool = True) -> tuple[Select[Any], Any]:
+def _matches(
+    dialect: str, query: Query, first: ColumnElement[bool] | None = None, indexed: bool = True
+) -> tuple[Select[Any], Any]:
     """SELECT document_id of every match, and the column its newest-first order is by.
 
-    On SQLite the FTS5 tables drive: they hand out their matches newest first, so a LIMIT
-    stops them early. On PostgreSQL every word is a condition (LIKE or the pairs' @>) and the
-    planner picks an index: the trigram and pair indexes for rare words, the primary key
-    walked newest first for common ones. With `indexed=False` PostgreSQL's conditions are
-    ones no index serves, so the planner can only use the other conditions' indexes (the
-    titles') or walk the primary key: reading every match's text is never the plan.
+    `first` is a condition checked before the words (a cheap one: the titles'), so a row it
+    refuses has no text read. On SQLite the FTS5 tables drive: they hand out candidates newest
+    first, so a LIMIT stops them early; the trigram table keeps no positions, so it gives the
+    documents holding every trigram of the words, and each word is then checked on the row.
+    On PostgreSQL every word is a condition (LIKE or the pairs' @>) and the planner picks an
+    index: the trigram and pair indexes for rare words, the primary key walked newest first for
+    common ones. With `indexed=False` PostgreSQL's conditions are ones no index serves, so the
+    planner can only use `first`'s indexes (the titles') or walk the primary key: reading every
+    match's text is never the plan.
     """
     statement = select(SearchText.document_id)
+    if first is not None:
+        statement = statement.where(first)
     order: Any = SearchText.document_id
     if dialect == "postgresql":
         unpaired = list(query.words)
@@ -204,13 +212,14 @@ def _matches(dialect: str, query: Query, indexed: bool = True) -> tuple[Select[A
             statement = statement.where(literal_column(PAIRS_ARRAY).op("@>")(wanted))
             unpaired = [word for word in query.words if word not in query.pairs]
         return statement.where(*(_occurs(word, dialect, indexed) for word in unpaired)), order
-    if query.trigram:  # FTS5's LIKE: candidates from the trigrams, each checked on the text
-        trigrams = table("search_trigrams", column("rowid", Integer), column("folded", Text))
+    if query.trigram:
+        trigrams = table("search_trigrams", column("rowid", Integer))
+        held = sorted({word[i : i + 3] for word in query.trigram for i in range(len(word) - 2)})
         statement = statement.join(trigrams, trigrams.c.rowid == SearchText.document_id).where(
-            *(trigrams.c.folded.like(f"%{word}%") for word in query.trigram)
+            literal_column("search_trigrams").op("MATCH")(literal(_phrases(held), Text))
         )
         order = trigrams.c.rowid
-    if query.pairs:
+    if query.pairs:  # exact: a pair is a token of its own
         pairs = table("search_pairs", column("rowid", Integer))
         matched = literal_column("search_pairs").op("MATCH")(literal(_phrases(query.pairs), Text))
         if query.trigram:  # the trigrams drive; the pairs' matches are a list (index only),
@@ -221,7 +230,8 @@ def _matches(dialect: str, query: Query, indexed: bool = True) -> tuple[Select[A
         else:
             statement = statement.join(pairs, pairs.c.rowid == SearchText.document_id)
             statement, order = statement.where(matched), pairs.c.rowid
-    return statement.where(*(_occurs(word, dialect) for word in query.scanned)), order
+    unpaired = [word for word in query.words if word not in query.pairs]
+    return statement.where(*(_occurs(word, dialect) for word in unpaired)), order
 
 
 def _in_title(dialect: str, query: Query) -> ColumnElement[bool]:
@@ -250,8 +260,8 @@ def _newest(connection: Connection, query: Query, filters: Filters | None, limit
         wanted = limit - len(ids)
         if wanted <= 0:
             break
-        matching, order = _matches(dialect, query, indexed)
-        statement = _filtered(matching, filters).where(tier).order_by(order.desc()).limit(wanted)
+        matching, order = _matches(dialect, query, tier, indexed)
+        statement = _filtered(matching, filters).order_by(order.desc()).limit(wanted)
         ids += connection.scalars(statement).all()
     return ids
 

@@ -6,13 +6,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, insert, text
 
 from storage.archive import DocumentIn, ensure_source, store_document
 from storage.database import _alembic_config, create_archive_engine, migrate
 from storage.errors import BadQuery
+from storage.models import SearchText
 from storage.queries import Filters
-from storage.search import count, make_snippet, parse, search
+from storage.search import count, index_row, make_snippet, parse, search
 from storage.shingles import normalize, normalize_with_offsets
 
 WHEN = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
@@ -261,11 +262,23 @@ def test_migration_0011_reindexes_an_archive_indexed_by_0007(database_url: str) 
     engine = create_archive_engine(database_url)
     config = _alembic_config(engine)
     command.upgrade(config, "0010")
-    ensure_source(engine, "news", "feed", None)
-    ids = {  # stored through today's write path into 0007's tables
-        name: store(engine, name, title, body, language=language)
-        for name, (title, body, language) in DOCUMENTS.items()
-    }
+    # Rows as 0010 stored them, written in SQL: search_text through 0007's triggers fills
+    # 0007's FTS5 tables on SQLite.
+    ids = {}
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO sources (name, kind) VALUES ('news', 'feed')"))
+        for name, (title, body, language) in DOCUMENTS.items():
+            ids[name] = connection.scalar(
+                text(
+                    "INSERT INTO documents (url, source_id, title, language, first_seen, fetched,"
+                    " text, text_hash, is_new, relevant, review) SELECT :url, id, :title,"
+                    " :language, :now, :now, :text, :hash, true, true, 'unreviewed'"
+                    " FROM sources RETURNING id"
+                ),
+                {"url": url(name), "title": title, "language": language, "text": body,
+                 "hash": name, "now": WHEN},
+            )  # fmt: skip
+            connection.execute(insert(SearchText), index_row(ids[name], title, normalize(body)))
     assert migrate(engine)
     assert set(found(engine, "中俄关系")) == {"visit"}
     assert set(found(engine, "北京")) == {"energy", "visit"}
@@ -275,12 +288,15 @@ def test_migration_0011_reindexes_an_archive_indexed_by_0007(database_url: str) 
     # Kept in step from then on: a new document, a revision, a deletion.
     ids["new"] = store(engine, "new", "Arctic", "The northern sea route carried 中俄 cargo trade.")
     assert set(found(engine, "trade 中俄")) == {"new"}
-    title, body, _ = DOCUMENTS["grain"]
-    revised = body.replace("soybeans", "sunflower seeds")
-    store(engine, "grain", title, revised, fetched=WHEN + timedelta(hours=1))
+    with engine.begin() as connection:  # the update trigger (a revision updates the row)
+        connection.execute(
+            text("UPDATE search_text SET body = replace(body, 'soybeans', 'sunflower seeds')"
+                 " WHERE document_id = :id"),
+            {"id": ids["grain"]},
+        )  # fmt: skip
     assert found(engine, "soybeans") == []
     assert found(engine, "sunflower") == ["grain"]
-    with engine.begin() as connection:
+    with engine.begin() as connection:  # the delete trigger
         connection.execute(text("DELETE FROM search_text WHERE document_id = :id"),
                            {"id": ids["trade"]})  # fmt: skip
     assert set(found(engine, "trade")) == {"grain", "new"}
