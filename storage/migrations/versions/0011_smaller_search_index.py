@@ -6,8 +6,8 @@ Revises: 0010
 0007's trigram table had FTS5's default detail=full: every trigram's position in every
 document, 3.8 times the documents table on a 100k archive with the pairs (bench/search.py), for
 phrase queries and bm25. Search no longer ranks by bm25 (`storage.search`: the matches newest
-first, then the first few hundred scored) and needs no phrase from the index: FTS5's LIKE finds
-the candidates from trigrams without positions and checks each against the text. So both tables
+first, then the first few hundred scored) and needs no phrase from the index: it asks for the
+documents holding every trigram of a word and checks the word on each row it reads. So both tables
 become detail=none (no positions) and columnsize=0 (no token counts, which only bm25 read), and
 the trigram table indexes one column, the title and text joined by a line break (a query word
 never holds one, so none is found across the join), read through the view `search_folded`.
