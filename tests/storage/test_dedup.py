@@ -16,10 +16,10 @@ from alembic import command
 from sqlalchemy import Engine, func, insert, select
 
 from storage import dedup, shingles
-from storage.archive import DocumentIn, Outcome, store_document
-from storage.database import _alembic_config, create_archive_engine, migrate
+from storage.archive import DocumentIn, Outcome, ensure_source, store_document
+from storage.database import _alembic_config, create_archive_engine, migrate, open_archive
 from storage.fingerprints import normalize_text, text_hash
-from storage.models import Document, Fingerprint, Match, Source
+from storage.models import Document, Fingerprint, Match, Site, Source
 from storage.queries import get_record
 
 DOCS = Path(__file__).parents[1] / "fixtures" / "dedup" / "docs"
@@ -341,3 +341,68 @@ def test_documents_stored_before_the_index_existed_are_found(database_url: str) 
     with engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(Match)) == 2
     engine.dispose()
+
+
+def test_migration_0012_gives_indexed_holders_their_sites_and_keeps_the_earliest(
+    database_url: str,
+) -> None:
+    """An archive indexed before 0012 tells a site's boilerplate as one indexed since."""
+    engine = open_archive(database_url)
+    ensure_source(engine, "news", "feed", None)
+    block = text("wire_naval.txt").split("\n\n")[5]
+    pages = [
+        store(engine, f"p{n}", f"{filler(10 + n, 250)}\n\n{block}", url=url)
+        for n, url in enumerate(["https://www.telegraph.co.uk/a", "https://telegraph.co.uk/b"])
+    ]
+    config = _alembic_config(engine)
+    command.downgrade(config, "0011")  # the index as it was: no sites
+    common = shingles.profile(block).fingerprints()
+    first = next(iter(common))
+    with engine.begin() as connection:  # more holders of one hash than the cap keeps now
+        source = connection.scalar(select(Source.id))
+        for n in range(20):
+            other = connection.execute(
+                insert(Document)
+                .values(url=f"https://outlet{n}.com/x", source_id=source, first_seen=WHEN,
+                        fetched=WHEN, text="x", text_hash=f"x{n}", is_new=True, relevant=True,
+                        review="unreviewed")
+                .returning(Document.id)
+            ).scalar_one()  # fmt: skip
+            connection.execute(
+                insert(Fingerprint).values(hash=first, document_id=other, position=0)
+            )
+    assert migrate(engine)
+    with engine.connect() as connection:
+        holders = connection.execute(
+            select(Fingerprint.document_id, Fingerprint.site_id)
+            .where(Fingerprint.hash == first)
+            .order_by(Fingerprint.document_id)
+        ).all()
+        names = dict(connection.execute(select(Site.id, Site.name)).all())
+    assert len(holders) == dedup.MAX_DF  # the earliest: both pages and 14 outlets
+    assert [holder.document_id for holder in holders[:2]] == [page.id for page in pages]
+    assert [names[holder.site_id] for holder in holders[:3]] == [
+        "telegraph.co.uk", "telegraph.co.uk", "outlet0.com"
+    ]  # fmt: skip
+    # Another site quoting the block is linked to the pages; a third page of their site that
+    # holds it finds it is the site's boilerplate, and is linked to nothing.
+    quoting = store(engine, "q", f"{filler(13, 250)}\n\n{block}", url="https://other.org/q")
+    assert {r.other_id for r in quoting.relations} == {page.id for page in pages}
+    third = store(engine, "p2", f"{filler(12, 250)}\n\n{block}", url="https://telegraph.co.uk/c")
+    assert third.relations == ()
+    command.downgrade(config, "0011")
+    assert migrate(engine)
+    engine.dispose()
+
+
+def test_documents_without_a_host_are_each_a_site_of_their_own(engine: Engine) -> None:
+    """Seeds sharing a passage are never taken for one site's pages sharing boilerplate."""
+    block = text("wire_naval.txt").split("\n\n")[5]
+    seeds = [
+        store(engine, f"s{n}", f"{filler(20 + n, 250)}\n\n{block}", url=f"seed:notes{n}.txt")
+        for n in range(4)
+    ]
+    for n, seed in enumerate(seeds):
+        assert {(r.other_id, r.relation) for r in seed.relations} == {
+            (earlier.id, "overlaps") for earlier in seeds[:n]
+        }
