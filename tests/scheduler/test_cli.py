@@ -154,8 +154,10 @@ def test_extract_saved_files(tmp_path: Path) -> None:
     assert result.exit_code == 1
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["input"] for r in records] == [str(page), str(big5), str(junk)]
-    assert set(records[0]) == {"input", "title", "author", "published", "language", "text"}
+    assert set(records[0]) == {"input", "title", "author", "authors", "published", "modified",
+                               "language", "text"}  # fmt: skip
     assert records[0]["author"] == "Melissa Lawford"
+    assert records[0]["authors"] == ["Melissa Lawford"]
     assert records[0]["published"].startswith("2025-12-23")
     assert records[1]["language"] == "zh"
     assert "中國與俄羅斯" in records[1]["text"]
