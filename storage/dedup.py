@@ -7,10 +7,11 @@ Inside the transaction that stores a document (`storage.archive.store_document`)
    When the original's text changes, its first copy is indexed in its place (`reclassify`).
 2. Candidates: the text's winnowed fingerprints (`storage.shingles`) are looked up in the
    ``fingerprints`` table in batched ``IN`` lists; a hash keeps rows for its earliest ``MAX_DF``
-   holders only, and a lookup reads no more of it than that. A hash that ``SITE_REPEAT``
-   documents of one site hold (this one included) is that site's boilerplate and gives no
-   votes; any other hash votes for the holders it names, however many documents carry it, so
-   the 500th reprint of a wire story still leads to the original and its first reprints.
+   holders only, and a lookup reads no more of it than that. Each row names its holder's site
+   (``site_id``, a number from the ``sites`` table), so the lookup reads no URLs. A hash that
+   ``SITE_REPEAT`` documents of one site hold is that site's boilerplate and gives no votes;
+   any other hash votes for the holders it names, however many documents carry it, so the
+   500th reprint of a wire story still leads to the original and its first reprints.
    Documents sharing ``MIN_SHARED`` or more voting hashes are ranked by how many they share,
    earliest first among equals, and the first ``MAX_CANDIDATES`` are verified.
 3. Verification (`relate`): both texts are shingled in memory and each one's token coverage by
@@ -41,7 +42,9 @@ recurs across sites, once per outlet. ``SITE_REPEAT`` 3 leaves room for a site t
 story twice (an update at a new URL) and costs one false ``overlaps`` per site, between its
 first two pages that carry a boilerplate block of 60 words or more. ``MAX_DF`` 16 is enough
 earliest holders to find the original among them and to see a site's pages among the holders
-of its boilerplate, and bounds what a lookup reads to 16 rows per hash.
+of its boilerplate, and bounds what a lookup reads to 16 rows per hash. Reading the site from
+the index row and keeping the cap at insert (no window function at read) keeps the lookup a
+plain range read per hash: bench/dedup.py ``--engines`` has the cost against earlier engines.
 
 Known limits: a passage that one site printed ``SITE_REPEAT`` times among its earliest
 holders is taken for that site's boilerplate (a forum quoting one article in three posts, then
@@ -108,7 +111,7 @@ _ORIGINAL = (
     .limit(1)
 )
 # A plain range read per hash: the index keeps no more than `MAX_DF` rows of a hash, so no
-# window function is needed to cut it (one cost 2.5 times the read on SQLite, bench/dedup.py).
+# window function cuts it (row_number() over the read took 2.5 times as long on SQLite).
 _HOLDERS = select(FINGERPRINTS.c.hash, FINGERPRINTS.c.document_id, FINGERPRINTS.c.site_id).where(
     FINGERPRINTS.c.hash.in_(bindparam("hashes", expanding=True)),
     FINGERPRINTS.c.document_id != bindparam("own"),
@@ -245,7 +248,7 @@ def _look_up(
     boilerplate = 0
     own = own_site if own_site is not None else -document_id
     for others in holders.values():
-        if len(others) > MAX_DF:  # indexed under a higher cap: its earliest holders only
+        if len(others) > MAX_DF:  # kept under a higher cap (MAX_DF lowered): the earliest only
             others.sort()
             del others[MAX_DF:]
         if _is_boilerplate(own, others):
