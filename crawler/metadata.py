@@ -3,14 +3,18 @@
 Publishers state these several times over (JSON-LD, <meta> tags, the visible page), and each
 place fails in its own way: JSON-LD headlines and <title> are often SEO titles with a kicker
 ("Topic: Headline") or a site suffix, og:title a shortened social title; author fields name the
-publication itself ("n-tv NACHRICHTEN", an Organization); dates come in every ISO 8601 variant.
+publication itself ("n-tv NACHRICHTEN", its publisher Organization); dates come in every ISO 8601
+variant.
 So each value is taken where it is most reliable and checked against the others:
 
 - title: the visible headline (an <h1>, else an <h2>, outside navigation, breadcrumbs, lists and
   links) where a metadata title confirms it; else the metadata titles without site suffixes,
   preferring one without a kicker its twin has;
 - authors: the first source (JSON-LD, <meta>, byline markup, trafilatura's byline search) that
-  names a person, after dropping organisations and the publication's own names;
+  credits anyone but the publication itself. "The publication" is this site's own name
+  (og:site_name, the publisher, the host), not any organisation: a news agency credited in the
+  byline ("Paula Steiger, SDA"; a JSON-LD Organization "Reuters") tells the reader whose copy
+  this is, and stays;
 - dates: JSON-LD, then <meta>, then <time>; a value without a time or zone borrows them from
   another source that gives the same moment with more precision.
 """
@@ -18,6 +22,7 @@ So each value is taken where it is most reliable and checked against the others:
 from __future__ import annotations
 
 import html as htmllib
+import itertools
 import json
 import logging
 import re
@@ -25,12 +30,14 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from dateutil import parser as dateparser
 from htmldate import find_date
 from lxml.html import HtmlElement
 from trafilatura.metadata import extract_author
+
+from storage.urls import site
 
 logger = logging.getLogger(__name__)
 Obj = dict[str, Any]  # a JSON-LD object
@@ -79,10 +86,20 @@ def json_ld(tree: HtmlElement) -> list[Obj]:
     return found
 
 
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
 def _types(obj: Obj) -> set[str]:
     kind = obj.get("@type")
     kinds = [kind] if isinstance(kind, str) else kind if isinstance(kind, list) else []
     return {str(t).lower() for t in kinds}
+
+
+def _organisation(obj: Obj) -> bool:
+    """Typed as an organisation and not as a person (WordPress's Yoast types its authors both)."""
+    kinds = _types(obj)
+    return bool(kinds & _ORGANISATIONS) and "person" not in kinds
 
 
 def _article(objects: list[Obj]) -> Obj:
@@ -121,15 +138,38 @@ def squash(text: str) -> str:
 _GENERIC_LABELS = {"www", "com", "org", "net", "edu", "gov", "int", "amp", "news", "info"}
 
 
+def _by_id(objects: list[Obj]) -> dict[str, Obj]:
+    return {obj["@id"]: obj for obj in objects if isinstance(obj.get("@id"), str)}
+
+
+def _resolve(value: Obj, by_id: dict[str, Obj]) -> Obj:
+    """A bare {"@id": ...} reference replaced by the object it names, where the page has it."""
+    ref = value.get("@id")
+    return by_id.get(ref, value) if "name" not in value and isinstance(ref, str) else value
+
+
 def _site_names(objects: list[Obj], head: dict[str, str], url: str | None) -> set[str]:
-    """Squashed names the site goes by: og:site_name, publisher, WebSite name, host labels."""
+    """Squashed names the site goes by: og:site_name, publisher, WebSite name, host labels.
+
+    An organisation in the JSON-LD is the site's own unless an article credits it as author:
+    an agency in a @graph ("SDA", referred to by the author's @id) is not this publication,
+    but one credited with a URL on this site ("Redaktion hessenschau.de") is its newsroom.
+    """
+    by_id = _by_id(objects)
+    authors = [a for obj in objects for a in _listed(obj.get("author")) if isinstance(a, dict)]
+    credited = {a["@id"] for a in authors if isinstance(a.get("@id"), str)}
     names = [head.get("og:site_name"), head.get("application-name")]
     for obj in objects:
         publisher = obj.get("publisher")
         if isinstance(publisher, dict):
-            names.append(clean(publisher.get("name")))
-        if _ORGANISATIONS & _types(obj):
+            names.append(clean(_resolve(publisher, by_id).get("name")))
+        if _organisation(obj) and obj.get("@id") not in credited:
             names.append(clean(obj.get("name")))
+    for author in (_resolve(a, by_id) for a in authors):
+        home = author.get("url")
+        if _organisation(author) and isinstance(home, str) and url:
+            if site(urljoin(url, home)) == site(url):
+                names.append(clean(author.get("name")))
     host = urlsplit(url or "").hostname or ""
     names += [label for label in host.split(".") if len(label) > 2 and label not in _GENERIC_LABELS]
     return {s for s in map(squash, filter(None, names)) if len(s) > 1}
@@ -320,14 +360,15 @@ _BYLINE = ".//a[@rel='author'] | .//*[@itemprop='author'][not(self::meta or self
 
 
 def _names(value: Any, by_id: dict[str, Obj]) -> list[str]:
-    """Names from a string, a Person (or its @id), or a list of them; organisations give none."""
+    """Names from a string, a Person or Organization (or its @id), or a list of them.
+
+    An Organization's name is kept: the caller drops the publication's own, and any other
+    organisation credited as author is a news agency or desk whose copy this is.
+    """
     if isinstance(value, list):
         return [name for item in value for name in _names(item, by_id)]
     if isinstance(value, dict):
-        ref = value.get("@id")
-        value = by_id.get(ref, value) if "name" not in value and isinstance(ref, str) else value
-        if _types(value) & _ORGANISATIONS:
-            return []
+        value = _resolve(value, by_id)
         given, family = clean(value.get("givenName")), clean(value.get("familyName"))
         value = value.get("name") or (f"{given} {family}" if given and family else None)
     names = []
@@ -338,13 +379,13 @@ def _names(value: Any, by_id: dict[str, Obj]) -> list[str]:
     return names
 
 
-def _byline(tree: HtmlElement) -> str | None:
+def _byline(tree: HtmlElement) -> list[str]:
     """Names in rel=author links and itemprop=author elements (their itemprop=name if nested)."""
     names = []
     for element in tree.xpath(_BYLINE):
         named = element.find(".//*[@itemprop='name']")
         names.append(clean((named if named is not None else element).text_content()))
-    return "; ".join(dict.fromkeys(filter(None, names))) or None
+    return list(dict.fromkeys(filter(None, names)))
 
 
 def _publication(name: str, publications: set[str]) -> bool:
@@ -353,27 +394,37 @@ def _publication(name: str, publications: set[str]) -> bool:
     return squash(name) in publications or bool(words and words[0] in publications)
 
 
+def _credited(value: Any, by_id: dict[str, Obj], sites: set[str]) -> list[str]:
+    """The names in one author value that are not the publication's own.
+
+    In one written-out string, what follows the publication's name is its address, not more
+    people: "hessenschau.de, Frankfurt, Germany" credits no one, "Jane Doe, Example" Jane Doe.
+    """
+    names = _names(value, by_id)
+    if isinstance(value, str):
+        names = list(itertools.takewhile(lambda n: not _publication(n, sites), names))
+    return [n for n in names if not _publication(n, sites)]
+
+
 def _authors(
     ld: Obj, head: dict[str, str], objects: list[Obj], tree: HtmlElement, sites: set[str]
 ) -> tuple[str, ...]:
-    """The people named by the first source that names any: JSON-LD, <meta>, byline markup.
+    """Who the first source crediting anyone names: JSON-LD, <meta>, byline markup.
 
-    Where those name only the publication or an organisation, the page credits no one and
-    none is given; trafilatura's byline search (costly, and it takes datelines and agency
-    codes for names) runs only for pages whose markup names nobody at all.
+    Where those name only the publication itself, the page credits no one and none is given;
+    trafilatura's byline search (costly, and it takes datelines and agency codes for names)
+    runs only for pages whose markup names nobody at all.
     """
-    by_id = {obj["@id"]: obj for obj in objects if isinstance(obj.get("@id"), str)}
+    by_id = _by_id(objects)
     values = [ld.get("author"), *(head.get(key) for key in _AUTHOR_META), _byline(tree)]
     credited = False
     for value in values:
         credited = credited or bool(value)
-        people = [n for n in _names(value, by_id) if not _publication(n, sites)]
-        if people:
+        if people := _credited(value, by_id, sites):
             return tuple(dict.fromkeys(people))
     if credited:
         return ()
-    people = [n for n in _names(extract_author(tree), by_id) if not _publication(n, sites)]
-    return tuple(dict.fromkeys(people))
+    return tuple(dict.fromkeys(_credited(extract_author(tree), by_id, sites)))
 
 
 def read(tree: HtmlElement, url: str | None) -> Metadata:

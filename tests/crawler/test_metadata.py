@@ -78,8 +78,38 @@ AUTHORS = {
     "publication in meta author is dropped": (
         og("site_name", "Daily Example") + '<meta name="author" content="Daily Example">', ()),
     "host name as author is dropped": ('<meta name="author" content="example.com">', ()),
-    "organisation author is no person": (
-        ld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Wire Desk"}}), ()),
+    "an agency credited as author is kept": (
+        ld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Wire Desk"}}),
+        ("Wire Desk",)),
+    "a person and an agency": (
+        ld({"@type": "NewsArticle", "author": [{"@type": "Person", "name": "Jane Doe"},
+                                               {"@type": "Organization", "name": "Wire Desk"}]}),
+        ("Jane Doe", "Wire Desk")),
+    "the publisher as author is dropped": (
+        ld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Daily Paper"},
+            "publisher": {"@type": "Organization", "name": "Daily Paper"}}), ()),
+    "the publisher by @id as author is dropped": (
+        ld({"@graph": [{"@type": "NewsArticle", "author": {"@id": "#org"},
+                        "publisher": {"@id": "#org"}},
+                       {"@type": "Organization", "@id": "#org", "name": "Daily Paper"}]}), ()),
+    "an agency in the @graph is not a name of the site": (
+        ld({"@graph": [{"@type": "NewsArticle", "author": {"@id": "#wire"}},
+                       {"@type": "Organization", "@id": "#wire", "name": "Wire Desk"}]}),
+        ("Wire Desk",)),
+    "an organisation at this site's address is its newsroom": (
+        ld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Newsroom",
+                                               "url": "https://example.com/newsroom"}}), ()),
+    "an organisation elsewhere is not": (
+        ld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Wire Desk",
+                                               "url": "https://wire.example.org/"}}),
+        ("Wire Desk",)),
+    "a Person typed Organization too is a person": (
+        ld({"@type": "NewsArticle", "author": {"@type": ["Person", "Organization"],
+                                               "name": "Jane Doe", "url": "/author/jane"}}),
+        ("Jane Doe",)),
+    "what follows the publication in a meta author is its address": (
+        og("site_name", "Daily Example")
+        + '<meta name="author" content="Daily Example, Frankfurt, Germany">', ()),
     "publication then a person in another tag": (
         ld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Example"}})
         + '<meta name="cxenseparse:author" content="Jane Doe">', ("Jane Doe",)),
@@ -97,6 +127,21 @@ AUTHORS = {
 @pytest.mark.parametrize(("head", "expected"), AUTHORS.values(), ids=AUTHORS.keys())
 def test_authors(head: str, expected: tuple[str, ...]) -> None:
     assert extract(page(head), "https://www.example.com/world/1").authors == expected
+
+
+AUTHOR_PAGES = {
+    "agency_byline.html": (
+        "https://www.zeitung-beispiel.ch/bern-123",
+        ("Petra Muster", "Nachrichtenagentur Alpina", "Marco Beispiel"),
+    ),
+    "newsroom_author.html": ("https://www.regionalfunk.de/wirtschaft/gas-100.html", ()),
+}
+
+
+@pytest.mark.parametrize(("name", "url", "expected"), [(k, *v) for k, v in AUTHOR_PAGES.items()])
+def test_author_pages(name: str, url: str, expected: tuple[str, ...]) -> None:
+    html = (FIXTURES / name).read_text(encoding="utf-8")
+    assert extract(html, url).authors == expected
 
 
 def test_byline_markup_names_authors_when_metadata_does_not() -> None:
