@@ -43,10 +43,12 @@ REPO = Path(__file__).resolve().parents[1]
 PAGES = Path(os.environ.get("AMUR_BENCH_PAGES", REPO.parent / "shared" / "pages"))
 sys.path.insert(0, str(REPO))
 
+import lxml.html  # noqa: E402
 import trafilatura  # noqa: E402
 
 from crawler.exceptions import ExtractionError  # noqa: E402
 from crawler.extraction import extract  # noqa: E402
+from crawler.metadata import json_ld  # noqa: E402
 
 CHARACTER_TOKENS = {"zh", "ja", "ko"}
 Result = dict[str, Any]
@@ -58,18 +60,42 @@ def half(page_id: str) -> str:
 
 
 def load(limit: int | None = None) -> list[tuple[dict[str, Any], str]]:
-    """(expected row, decoded HTML) for the first `limit` pages of the corpus."""
+    """(expected row, decoded HTML) for the first `limit` pages of the corpus.
+
+    Each row gains `site_names`: the names the page gives itself (see `site_names`).
+    """
     lines = (PAGES / "expected.jsonl").read_text(encoding="utf-8").splitlines()
     rows = [json.loads(line) for line in lines if line.strip()]
-    return [(row, gzip.decompress((PAGES / "html" / f"{row['id']}.html.gz").read_bytes())
-             .decode("utf-8")) for row in rows[:limit]]  # fmt: skip
+    pages = []
+    for row in rows[:limit]:
+        path = PAGES / "html" / f"{row['id']}.html.gz"
+        html = gzip.decompress(path.read_bytes()).decode("utf-8")
+        pages.append((row | {"site_names": site_names(html)}, html))
+    return pages
+
+
+def site_names(html: str) -> list[str]:
+    """The names a page gives its own publication: og:site_name and JSON-LD publisher names.
+
+    fundus's `publisher` is a romanised display name ("Asahi Shimbun"); the page's own
+    ("朝日新聞デジタル") is what fundus gives as the author of a page crediting no one.
+    """
+    tree = lxml.html.fromstring(html)
+    names = tree.xpath("//meta[@property='og:site_name']/@content")
+    for obj in json_ld(tree):
+        publisher = obj.get("publisher")
+        for item in publisher if isinstance(publisher, list) else [publisher]:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                names.append(item["name"])
+    return sorted({name for name in map(_squash, names) if len(name) > 1})
 
 
 def credits_publication(row: dict[str, Any]) -> bool:
     """Whether the expected authors are only the publication ("ORF.at", "DER SPIEGEL").
 
     fundus names the site where a page credits no one; amur never gives the publication as an
-    author, so the `people` column scores authors on the other pages only.
+    author, so the `people` column scores authors on the other pages only. The publication is
+    fundus's publisher name, a label of the host or a name the page gives itself.
     """
     host = [label for label in (urlsplit(row["url"]).hostname or "").split(".")
             if len(label) > 2 and label not in ("www", "com", "org", "net")]  # fmt: skip
@@ -77,6 +103,7 @@ def credits_publication(row: dict[str, Any]) -> bool:
     return bool(row["authors"]) and all(
         (len(publisher) > 2 and publisher in name) or name in publisher
         or any(label in name for label in host)
+        or any(own in name or name in own for own in row.get("site_names", ()))
         for name in map(_squash, row["authors"])
     )  # fmt: skip
 

@@ -71,5 +71,26 @@ def test_no_drop_against_the_baseline(half: str, metric: str) -> None:
     assert measured[metric] >= baseline[metric], f"{half} {metric}: {measured} < {baseline}"
 
 
+PAGE = (
+    "<html><head><meta property='og:site_name' content='朝日新聞デジタル'>"
+    '<script type="application/ld+json">{"@type": "NewsArticle", "publisher": '
+    '{"@type": "Organization", "name": "毎日ニュース"}}</script></head><body></body></html>'
+)
+
+
+@pytest.mark.parametrize(
+    ("authors", "publication"),
+    [(["朝日新聞デジタル"], True), (["毎日ニュース"], True), (["Asahi Shimbun"], True),
+     (["asahi.com"], True), (["松岡大地"], False), (["Jane Doe", "朝日新聞デジタル"], False)],
+)  # fmt: skip
+def test_people_leaves_out_pages_crediting_the_publication(
+    authors: list[str], publication: bool
+) -> None:
+    """The page's own name (og:site_name, publisher) counts, not only fundus's romanised one."""
+    row = {"url": "https://www.asahi.com/articles/1.html", "publisher": "Asahi Shimbun"}
+    row |= {"authors": authors, "site_names": bench().site_names(PAGE)}
+    assert bench().credits_publication(row) is publication
+
+
 if __name__ == "__main__":
     print(json.dumps(figures(), indent=2, sort_keys=True))
