@@ -14,7 +14,9 @@ call (which adds the document and revision rows and the commit).
                           [--engines 45b7f98^,now] [--backends sqlite,postgresql]
 
 ``--engines`` runs the same documents through storage/dedup.py as of each git revision (``now``:
-the working tree's), ``--backends`` on SQLite and on PostgreSQL (a database of its own on
+the working tree's), each engine filling an archive of its own, side by side: every document is
+stored into each archive in turn, the order rotating, so that a machine busy with other work
+slows every engine alike. ``--backends``: SQLite, and PostgreSQL (a database of its own on
 127.0.0.1:5432, dropped afterwards).
 
 ``--wire`` measures syndicated copies instead: an original, then hundreds of
@@ -43,7 +45,7 @@ import types
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from itertools import accumulate
 from pathlib import Path
@@ -217,31 +219,6 @@ class BulkFiller:
                     prints.append({"hash": value, "document_id": document_id, "position": position})
             if prints:
                 connection.execute(insert(Fingerprint), prints)
-
-
-class Clock:
-    """Time spent inside dedup's two steps of `store_document`: shingling and `classify`."""
-
-    def __init__(self, engine: types.ModuleType) -> None:
-        self.seconds = 0.0
-        self.patched = [(shingles, "profile_normalized"), (engine, "classify")]
-        self.originals = [getattr(module, name) for module, name in self.patched]
-        for (module, name), function in zip(self.patched, self.originals, strict=True):
-            setattr(module, name, self._timed(function))
-
-    def restore(self) -> None:
-        for (module, name), function in zip(self.patched, self.originals, strict=True):
-            setattr(module, name, function)
-
-    def _timed(self, function):  # type: ignore[no-untyped-def]
-        def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
-            started = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                self.seconds += time.perf_counter() - started
-
-        return timed
 
 
 def index_bytes(engine: Engine) -> int:
@@ -487,106 +464,142 @@ def main() -> None:
         wire_main(args)
         return
     sizes = sorted(int(s) for s in args.sizes.split(","))
+    names = args.engines.split(",")
     results = []
     for backend in args.backends.split(","):
-        for name in args.engines.split(","):
-            for row in run_traffic(engine_named(name), backend, sizes, args):
-                results.append((backend, name, *row))
+        engines = [engine_named(name) for name in names]
+        for size, rows in run_traffic(engines, backend, sizes, args):
+            results += [(backend, name, size, *row) for name, row in zip(names, rows, strict=True)]
     print("classify: shingling + dedup.classify inside store_document; store: the whole call")
     print(
         f"{'backend':<10} {'engine':<8} {'archive':>8} {'classify ms':>11} {'p95':>6} "
         f"{'store ms':>9} {'p95':>6} {'index B/doc':>11} {'rows/doc':>8} {'common':>7} "
         f"{'fill s':>7}  sample outcomes"
     )
-    for (
-        backend,
-        name,
-        size,
-        mean,
-        p95,
-        store,
-        store95,
-        per_doc,
-        rows,
-        common,
-        fill,
-        outcomes,
-    ) in results:
+    for backend, name, size, mean, p95, store, store95, *rest in results:
+        per_doc, rows, common, fill, outcomes = rest
         print(
             f"{backend:<10} {name:<8} {size:>8} {mean:>11.2f} {p95:>6.2f} {store:>9.2f} "
             f"{store95:>6.2f} {per_doc:>11.0f} {rows:>8.1f} {common:>7} {fill:>7.0f}  {outcomes}"
         )
 
 
+class Clock:
+    """Time spent inside dedup's two steps of `store_document`: shingling and `classify`."""
+
+    def __init__(self, engines: list[types.ModuleType]) -> None:
+        self.seconds = 0.0
+        self.patched = [(shingles, "profile_normalized"), *((e, "classify") for e in engines)]
+        self.originals = [getattr(module, name) for module, name in self.patched]
+        for (module, name), function in zip(self.patched, self.originals, strict=True):
+            setattr(module, name, self._timed(function))
+
+    def restore(self) -> None:
+        for (module, name), function in zip(self.patched, self.originals, strict=True):
+            setattr(module, name, function)
+
+    def _timed(self, function):  # type: ignore[no-untyped-def]
+        def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+
+        return timed
+
+
 def run_traffic(  # type: ignore[no-untyped-def]
-    module: types.ModuleType, backend: str, sizes: list[int], args: argparse.Namespace
+    engines: list[types.ModuleType], backend: str, sizes: list[int], args: argparse.Namespace
 ):
-    """Fill an archive to each of `sizes`, timing a sample of stores at each, with `module`."""
+    """Per size, a row per engine: each engine fills an archive of its own with the same
+    documents, and the sample is stored into each in turn, the order rotating, so that a busy
+    machine slows every engine alike."""
     corpus = Corpus(random.Random(args.seed))
-    archive.dedup = module  # store_document calls the engine through this name
-    module._candidate_profile.cache_clear()
-    clock = Clock(module)
+    for module in engines:
+        module._candidate_profile.cache_clear()
+    clock = Clock(engines)
     results = []
     try:
-        with archive_at(backend) as engine:
-            for n in range(SOURCES):
-                ensure_source(engine, f"source-{n}", "feed", None)
-            filler, number = BulkFiller(engine), 0
+        with ExitStack() as stack:
+            archives = [stack.enter_context(archive_at(backend)) for _ in engines]
+            for engine in archives:
+                for n in range(SOURCES):
+                    ensure_source(engine, f"source-{n}", "feed", None)
+            fillers = [BulkFiller(engine) for engine in archives]
+            number, fills = 0, [0.0] * len(engines)
             for size in sizes:
-                started = time.perf_counter()
                 while number < size:
                     if args.fill == "bulk":
                         count = min(1000, size - number)
                         batch = [(number + i, corpus.next()) for i in range(count)]
-                        filler.add(batch)
+                        for at, filler in enumerate(fillers):
+                            started = time.perf_counter()
+                            filler.add(batch)
+                            fills[at] += time.perf_counter() - started
                         number += len(batch)
                     else:
-                        store_document(engine, document(number, corpus.next()))
+                        doc = document(number, corpus.next())
+                        for at, (module, engine) in enumerate(zip(engines, archives, strict=True)):
+                            archive.dedup = module  # store_document calls the engine by this name
+                            started = time.perf_counter()
+                            store_document(engine, doc)
+                            fills[at] += time.perf_counter() - started
                         number += 1
                     if number % 5000 == 0:
                         print(f"  filled {number}", file=sys.stderr, flush=True)
-                fill = time.perf_counter() - started
-                timings, classifying, outcomes = [], [], Counter()
-                for _ in range(args.sample):
+                timings = [[] for _ in engines]
+                classifying = [[] for _ in engines]
+                outcomes = [Counter() for _ in engines]
+                for turn in range(args.sample):
                     doc = document(number, corpus.next())
-                    clock.seconds = 0.0
-                    started = time.perf_counter()
-                    stored = store_document(engine, doc)
-                    timings.append((time.perf_counter() - started) * 1000)
-                    classifying.append(clock.seconds * 1000)
-                    outcomes[stored.outcome.value] += 1
+                    for step in range(len(engines)):
+                        at = (turn + step) % len(engines)
+                        archive.dedup = engines[at]
+                        clock.seconds = 0.0
+                        started = time.perf_counter()
+                        stored = store_document(archives[at], doc)
+                        timings[at].append((time.perf_counter() - started) * 1000)
+                        classifying[at].append(clock.seconds * 1000)
+                        outcomes[at][stored.outcome.value] += 1
                     number += 1
-                    filler.hashes.add(text_hash(doc.text))
-                with engine.connect() as connection:
-                    documents = connection.scalar(select(func.count()).select_from(Document))
-                    rows = connection.scalar(select(func.count()).select_from(Fingerprint))
-                    common = connection.scalar(
-                        select(func.count()).select_from(
-                            select(Fingerprint.hash)
-                            .group_by(Fingerprint.hash)
-                            .having(func.count() >= module.MAX_DF)
-                            .subquery()
+                    for filler in fillers:
+                        filler.hashes.add(text_hash(doc.text))
+                rows = []
+                for at, (module, engine) in enumerate(zip(engines, archives, strict=True)):
+                    rows.append(
+                        (
+                            statistics.mean(classifying[at]),
+                            statistics.quantiles(classifying[at], n=20)[-1],
+                            statistics.mean(timings[at]),
+                            statistics.quantiles(timings[at], n=20)[-1],
+                            *_index_figures(engine, module),
+                            fills[at],
+                            dict(outcomes[at]),
                         )
                     )
-                results.append(
-                    (
-                        size,
-                        statistics.mean(classifying),
-                        statistics.quantiles(classifying, n=20)[-1],
-                        statistics.mean(timings),
-                        statistics.quantiles(timings, n=20)[-1],
-                        index_bytes(engine) / documents,
-                        rows / documents,
-                        common,
-                        fill,
-                        dict(outcomes),
-                    )
-                )
-                print(f"  {backend} {module.__name__} size {size} measured", file=sys.stderr)
+                results.append((size, rows))
+                print(f"  {backend} size {size} measured", file=sys.stderr, flush=True)
     finally:
         clock.restore()
         archive.dedup = dedup
     return results
+
+
+def _index_figures(engine: Engine, module: types.ModuleType) -> tuple[float, float, int]:
+    """Index bytes and rows per document, and hashes at the engine's cap."""
+    with engine.connect() as connection:
+        documents = connection.scalar(select(func.count()).select_from(Document))
+        rows = connection.scalar(select(func.count()).select_from(Fingerprint))
+        common = connection.scalar(
+            select(func.count()).select_from(
+                select(Fingerprint.hash)
+                .group_by(Fingerprint.hash)
+                .having(func.count() >= module.MAX_DF)
+                .subquery()
+            )
+        )
+    return index_bytes(engine) / documents, rows / documents, common
 
 
 if __name__ == "__main__":
