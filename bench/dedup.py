@@ -19,11 +19,11 @@ stored into each archive in turn, the order rotating, so that a machine busy wit
 slows every engine alike. ``--backends``: SQLite, and PostgreSQL (a database of its own on
 127.0.0.1:5432, dropped afterwards).
 
-``--wire`` measures syndicated copies instead: an original, then hundreds of
-copies of it, one outlet each, every copy with its outlet's header and footer and a sentence or
-two trimmed; several stories interleaved with the outlets' own unrelated articles. It runs the
-engine as of ``--baseline`` (a git revision of storage/dedup.py) and the working tree's, on the
-same documents, and prints copies marked new, the first miss, the cost per copy at copy 10,
+``--wire`` measures syndicated copies instead: an original, then hundreds of copies of it, one
+outlet each, every copy with its outlet's header and footer and a sentence or two trimmed;
+several stories interleaved with the outlets' own unrelated articles. It runs the engine as of
+``--baseline`` (a git revision of storage/dedup.py) and the working tree's side by side, as
+``--engines`` does, and prints copies marked new, the first miss, the cost per copy at copy 10,
 100 and 500, and the links the outlets' boilerplate made.
 
     python bench/dedup.py --wire [--copies 520] [--stories 3] [--baseline 7e9c4c4]
@@ -362,34 +362,48 @@ def holder_rows(engine: Engine, body: str) -> int:
 
 
 def run_wire(
-    module: types.ModuleType, documents: list[tuple[str, int | None, int | None, str]], backend: str
+    engines: list[types.ModuleType],
+    documents: list[tuple[str, int | None, int | None, str]],
+    backend: str,
 ):  # type: ignore[no-untyped-def]
-    """Store `documents` with dedup engine `module`; what happened to each and what it cost."""
+    """Store `documents` with each engine, into an archive of its own, side by side (each
+    document into every archive in turn, the order rotating); what happened to each document
+    and what it cost, per engine."""
     candidates: list[int] = []
-    verify = module._verify
+    verifies = [module._verify for module in engines]
 
-    def counting(connection, text, ranked):  # type: ignore[no-untyped-def]
-        candidates.append(len(ranked))
-        return verify(connection, text, ranked)
+    def counting(verify):  # type: ignore[no-untyped-def]
+        def counted(connection, text, ranked):  # type: ignore[no-untyped-def]
+            candidates.append(len(ranked))
+            return verify(connection, text, ranked)
 
-    module._verify = counting
-    module._candidate_profile.cache_clear()
-    archive.dedup = module  # store_document calls the engine through this name
+        return counted
+
+    for module, verify in zip(engines, verifies, strict=True):
+        module._verify = counting(verify)
+        module._candidate_profile.cache_clear()
     measured = {p for p in POSITIONS for p in range(p - 2, p + 3)}
-    rows = []
+    rows: list[list[tuple]] = [[] for _ in engines]  # type: ignore[type-arg]
     try:
-        with archive_at(backend) as engine:
-            ensure_source(engine, "import", "import", None)
-            for url, story, number, body in documents:
+        with ExitStack() as stack:
+            archives = [stack.enter_context(archive_at(backend)) for _ in engines]
+            for engine in archives:
+                ensure_source(engine, "import", "import", None)
+            for turn, (url, story, number, body) in enumerate(documents):
                 doc = DocumentIn(url=url, source="import", text=body, relevant=True, fetched=WHEN)
-                read = holder_rows(engine, body) if number in measured else None
-                candidates.clear()
-                started = time.perf_counter()
-                stored = store_document(engine, doc)
-                spent = (time.perf_counter() - started) * 1000
-                rows.append((stored, story, number, spent, sum(candidates), read))
+                for step in range(len(engines)):
+                    at = (turn + step) % len(engines)
+                    engine = archives[at]
+                    read = holder_rows(engine, body) if number in measured else None
+                    archive.dedup = engines[at]  # store_document calls the engine by this name
+                    candidates.clear()
+                    started = time.perf_counter()
+                    stored = store_document(engine, doc)
+                    spent = (time.perf_counter() - started) * 1000
+                    rows[at].append((stored, story, number, spent, sum(candidates), read))
     finally:
-        module._verify = verify
+        for module, verify in zip(engines, verifies, strict=True):
+            module._verify = verify
         archive.dedup = dedup
     return rows
 
@@ -437,13 +451,13 @@ def wire_main(args: argparse.Namespace) -> None:
         f"{args.stories} stories, {args.copies} copies each (one outlet each), "
         f"{args.traffic} article(s) of each outlet's own: {len(documents)} documents"
     )
-    engines = ((f"baseline {args.baseline}", engine_at(args.baseline)), ("now", dedup))
+    names = (f"baseline {args.baseline}", "now")
+    engines = [engine_at(args.baseline), dedup]
     for backend in args.backends.split(","):
-        for name, module in engines:
-            started = time.perf_counter()
-            rows = run_wire(module, documents, backend)
-            spent = time.perf_counter() - started
-            report_wire(f"{name} on {backend} ({spent:.0f} s)", rows, args.stories)
+        results = run_wire(engines, documents, backend)
+        for name, rows in zip(names, results, strict=True):
+            spent = sum(row[3] for row in rows) / 1000
+            report_wire(f"{name} on {backend} (stores {spent:.0f} s)", rows, args.stories)
 
 
 def main() -> None:
