@@ -39,10 +39,8 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import types
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -51,10 +49,12 @@ from itertools import accumulate
 from pathlib import Path
 
 import opencc
-from sqlalchemy import Engine, create_engine, func, insert, select, text
+from sqlalchemy import Engine, func, insert, select, text
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from scratch import scratch_database  # noqa: E402
 
 from storage import archive, dedup, shingles  # noqa: E402
 from storage.archive import DocumentIn, Outcome, ensure_source, store_document  # noqa: E402
@@ -64,7 +64,6 @@ from storage.models import Document, Fingerprint  # noqa: E402
 from storage.shingles import profile  # noqa: E402
 
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SOURCES = 10
 INDEX_TABLES = ("fingerprints", "ix_fingerprints_document_id")
 STOCK_EN = [
@@ -260,28 +259,12 @@ def engine_named(name: str) -> types.ModuleType:
 @contextmanager
 def archive_at(backend: str) -> Iterator[Engine]:
     """A new, migrated archive on `backend` (sqlite or postgresql), removed afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            engine = open_archive(f"sqlite:///{Path(folder) / 'bench.db'}")
-            try:
-                yield engine
-            finally:
-                engine.dispose()
-        return
-    name = f"amur_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        engine = open_archive(POSTGRES.rsplit("/", 1)[0] + f"/{name}")
+    with scratch_database(backend) as url:
+        engine = open_archive(url)
         try:
             yield engine
         finally:
             engine.dispose()
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 class Wire:

@@ -19,17 +19,17 @@ import random
 import re
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import opencc
-from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy import Engine, insert, text
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from scratch import scratch_database  # noqa: E402
 
 from storage.archive import ensure_source  # noqa: E402
 from storage.database import open_archive  # noqa: E402
@@ -37,7 +37,6 @@ from storage.models import Document, SearchText  # noqa: E402
 from storage.search import count, index_row, search  # noqa: E402
 from storage.shingles import normalize  # noqa: E402
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)
 RARE_EN, RARE_ZH = "xylocarpous", "黑瞎子岛"
 # (label, query, the substring the LIKE baseline looks for)
@@ -197,23 +196,8 @@ def main() -> None:
     args = parser.parse_args()
     results, fills = [], []
     for backend in args.backends.split(","):
-        if backend == "sqlite":
-            with tempfile.TemporaryDirectory() as folder:
-                rows, filled = run(
-                    f"sqlite:///{folder}/bench.db", args.documents, args.repeat, args.seed
-                )
-        else:
-            name = f"amur_bench_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                url = POSTGRES.rsplit("/", 1)[0] + f"/{name}"
-                rows, filled = run(url, args.documents, args.repeat, args.seed)
-            finally:
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-                admin.dispose()
+        with scratch_database(backend) as url:
+            rows, filled = run(url, args.documents, args.repeat, args.seed)
         results += rows
         fills.append(filled)
     print(f"{args.documents} documents; search: 20 hits with snippets; count: all matches;")

@@ -20,19 +20,18 @@ import multiprocessing.synchronize
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from search import POSTGRES, Corpus, fill  # noqa: E402
+from scratch import scratch_database  # noqa: E402
+from search import Corpus, fill  # noqa: E402
 
 from scheduler.web.server import WebServer  # noqa: E402
 from storage.database import open_archive  # noqa: E402
@@ -136,23 +135,8 @@ def main() -> None:
     args = parser.parse_args()
     results = []
     for backend in args.backends.split(","):
-        if backend == "sqlite":
-            with tempfile.TemporaryDirectory() as folder:
-                results += run(
-                    f"sqlite:///{folder}/bench.db", args.documents, args.repeat, args.seed
-                )
-            continue
-        name = f"amur_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = POSTGRES.rsplit("/", 1)[0] + f"/{name}"
+        with scratch_database(backend) as url:
             results += run(url, args.documents, args.repeat, args.seed)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-            admin.dispose()
     print(f"{args.documents:,} documents in the archive; each page fetched {args.repeat} times")
     print("over one keep-alive loopback connection; ratio: median against the static file")
     headers = ("backend", "page", "median ms", "p95 ms", "ratio")
