@@ -25,7 +25,14 @@ from sqlalchemy.exc import OperationalError
 
 from crawler.config import VERSION, Config, load_config
 from crawler.exceptions import AmurError, ConfigError, ExtractionError, NotFoundError
-from scheduler.formats import METADATA_FIELDS, SUMMARY_COUNTERS, WRITERS, json_line, table
+from scheduler.formats import (
+    METADATA_FIELDS,
+    SUMMARY_COUNTERS,
+    WRITERS,
+    json_line,
+    shown_time,
+    table,
+)
 from storage.archive import SourceKindError, set_review
 from storage.errors import BadQuery, StorageError
 from storage.passages import shared_passages
@@ -579,24 +586,6 @@ def _local(when: datetime) -> str:
     return when.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def _local_iso(value: str | None, time: bool = True) -> str:
-    """A stored ISO 8601 date or date-time (`published`, `fetched`) in local time.
-
-    A date alone, or a time without an offset, is shown as given: there is nothing to convert.
-    """
-    if not value:
-        return ""
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return value  # not ISO after all: as the page gave it
-    if len(value) <= len("2025-12-01"):
-        return value
-    if when.tzinfo is not None:
-        when = when.astimezone()
-    return when.strftime("%Y-%m-%d %H:%M" if time else "%Y-%m-%d")
-
-
 def _host(url: str) -> str:
     return urlsplit(url).hostname or ""
 
@@ -664,7 +653,7 @@ def review(
     rows = [
         (
             r["id"],
-            _local_iso(r["published"], time=False),
+            shown_time(r["published"], time=False),
             r["source"],
             r["language"] or "",
             _host(r["url"]),
@@ -694,7 +683,7 @@ def show(app: App, document_id: int, as_json: bool) -> None:
         click.echo(json_line(record))
         return
     for key in METADATA_FIELDS:
-        value = _local_iso(record[key]) if key in ("published", "fetched") else record[key]
+        value = shown_time(record[key]) if key in ("published", "fetched") else record[key]
         click.echo(f"{key + ':':11} {'' if value is None else value}")
     for match in record["matches"]:
         relation, other_id, score = match["relation"], match["id"], match["score"]
@@ -759,7 +748,7 @@ def search(app: App, words: tuple[str, ...], limit: int, as_json: bool) -> None:
     rows = [
         (
             hit.id,
-            _local_iso(hit.published, time=False),
+            shown_time(hit.published, time=False),
             hit.source,
             (hit.title or hit.url)[:50],
             hit.snippet,

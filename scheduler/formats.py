@@ -1,10 +1,12 @@
-"""Writing export records as JSON Lines, CSV or Markdown, and the crawl summary table."""
+"""Writing export records as JSON Lines, CSV or Markdown, the crawl summary table, and stored
+times as a person reads them."""
 
 from __future__ import annotations
 
 import csv
 import json
 from collections.abc import Iterable
+from datetime import datetime, tzinfo
 from typing import Any, TextIO
 
 EXPORT_FIELDS = (
@@ -22,6 +24,29 @@ SUMMARY_COUNTERS = {
     "irrelevant": "not relevant",
     "errors": "errors",
 }
+
+
+def shown_time(value: str | None, zone: tzinfo | None = None, time: bool = True) -> str:
+    """A stored ISO 8601 date or date-time (`published`, `fetched`) for a person to read.
+
+    A time with an offset is shown in `zone` (named), or without one in this machine's local
+    zone (the terminal's). A date alone, a time without an offset, or a value that is not
+    ISO 8601 after all is shown as given: there is nothing to convert.
+    """
+    if not value:
+        return ""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if len(value) <= len("2025-12-01"):
+        return value
+    shape = "%Y-%m-%d %H:%M" if time else "%Y-%m-%d"
+    if when.tzinfo is None:
+        return when.strftime(shape)
+    if zone is None:
+        return when.astimezone().strftime(shape)
+    return when.astimezone(zone).strftime(f"{shape} %Z")
 
 
 def json_line(record: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -26,6 +27,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from crawler.config import VERSION, Config
+from scheduler.formats import shown_time
 from scheduler.health import source_health
 from scheduler.web.atom import archive_iri, atom_feed
 from scheduler.web.diff import inline_diff
@@ -94,7 +96,8 @@ def create_app(engine: Engine, config: Config) -> Starlette:
     templates.filters["host"] = _host
     templates.filters["web_url"] = _web_url
     templates.filters["opening"] = _opening
-    templates.filters["utc"] = _utc
+    # Times in UTC, named so, until the page's script shows them in the reader's zone.
+    templates.filters["utc"] = partial(shown_time, zone=UTC)
     templates.globals.update(shortcuts=SHORTCUTS, version=VERSION, relations=RELATIONS)
     # Feed and entry ids name the archive, not the address the page is reached at.
     archive = engine.url.render_as_string(hide_password=True)
@@ -375,20 +378,6 @@ def _host(url: str) -> str:
     """The host of a URL without `www.`: the outlet's name as a reader knows it."""
     host = urlsplit(url).hostname or ""
     return host.removeprefix("www.")
-
-
-def _utc(value: str) -> str:
-    """A stored ISO date or date-time as a reader sees it before the script makes it local:
-    a date alone as it is, a time with an offset in UTC (marked so), one without as given."""
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    if len(value) <= len("2025-12-01"):
-        return value
-    if when.tzinfo is None:
-        return when.strftime("%Y-%m-%d %H:%M")
-    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _opening(text: str, width: int = 280) -> str:
