@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, Select, and_, distinct, exists, func, literal, select, tuple_
 from sqlalchemy.orm import Session
@@ -207,19 +207,6 @@ def facets(engine: Engine) -> tuple[list[str], list[str]]:
         return list(sources), list(languages)  # type: ignore[arg-type]
 
 
-def latest_revisions(engine: Engine, ids: list[int]) -> dict[int, int]:
-    """The latest revision number of each of `ids`: what a reviewer is shown of it."""
-    if not ids:
-        return {}
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(Revision.document_id, func.max(Revision.number))
-            .where(Revision.document_id.in_(ids))
-            .group_by(Revision.document_id)
-        )
-        return {document_id: number for document_id, number in rows}
-
-
 def copies(engine: Engine, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """For each of `ids`, the later documents that are copies of it, with their source.
 
@@ -259,8 +246,15 @@ def get_record(engine: Engine, document_id: int) -> dict[str, Any] | None:
         )
 
 
-def revision_times(engine: Engine, ids: list[int]) -> dict[int, datetime]:
-    """When each of `ids` got its current text: the fetch time of its latest revision."""
+class Latest(NamedTuple):
+    """A document's latest revision: its number and when its text was fetched."""
+
+    number: int
+    fetched: datetime
+
+
+def latest_revisions(engine: Engine, ids: list[int]) -> dict[int, Latest]:
+    """The latest revision of each of `ids`: what a reviewer is shown of it, and since when."""
     if not ids:
         return {}
     latest = (
@@ -271,7 +265,7 @@ def revision_times(engine: Engine, ids: list[int]) -> dict[int, datetime]:
     )
     with Session(engine) as session:
         rows = session.execute(
-            select(Revision.document_id, Revision.fetched).join(
+            select(Revision.document_id, Revision.number, Revision.fetched).join(
                 latest,
                 and_(
                     Revision.document_id == latest.c.document_id,
@@ -279,7 +273,7 @@ def revision_times(engine: Engine, ids: list[int]) -> dict[int, datetime]:
                 ),
             )
         )
-        return {document_id: fetched for document_id, fetched in rows}
+        return {document_id: Latest(number, fetched) for document_id, number, fetched in rows}
 
 
 def revision_texts(engine: Engine, document_id: int) -> list[tuple[int, datetime, str]]:

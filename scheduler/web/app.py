@@ -48,7 +48,6 @@ from storage.queries import (
     queue_filters,
     review_queue,
     revision_texts,
-    revision_times,
 )
 from storage.search import BadQuery, search
 
@@ -139,7 +138,12 @@ def queue(request: Request) -> Response:
         title="Changed since review" if changed_view else "Review queue",
         records=records,
         groups=copies(site.engine, [record["id"] for record in records]),
-        shown_revisions=latest_revisions(site.engine, [record["id"] for record in records]),
+        shown_revisions={
+            document_id: latest.number
+            for document_id, latest in latest_revisions(
+                site.engine, [record["id"] for record in records]
+            ).items()
+        },
         filters=filters,
         problems=problems,
         changed_view=changed_view,
@@ -260,9 +264,9 @@ def feed(request: Request) -> Response:
         records = listing(site.engine, Filters(review="kept"), FEED_SIZE)
         title, kind = "amur: kept documents", "kept"
     # A feed reader shows an entry as updated when its text changed, not at every re-fetch.
-    changed = revision_times(site.engine, [record["id"] for record in records])
+    changed = latest_revisions(site.engine, [record["id"] for record in records])
     records = [
-        {**record, "fetched": changed[record["id"]].isoformat()}
+        {**record, "fetched": changed[record["id"]].fetched.isoformat()}
         if record["id"] in changed
         else record
         for record in records
