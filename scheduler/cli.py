@@ -44,6 +44,7 @@ from storage.queries import (
     get_record,
     review_queue,
     revision_texts,
+    texts,
 )
 
 logger = logging.getLogger(__name__)
@@ -685,12 +686,12 @@ def show(app: App, document_id: int, as_json: bool) -> None:
     for key in METADATA_FIELDS:
         value = shown_time(record[key]) if key in ("published", "fetched") else record[key]
         click.echo(f"{key + ':':11} {'' if value is None else value}")
+    others = texts(app.engine, [match["id"] for match in record["matches"]])
     for match in record["matches"]:
         relation, other_id, score = match["relation"], match["id"], match["score"]
         click.echo(f"{'match:':11} {relation} #{other_id} {score:.2f} {match['url']}")
-        other = get_record(app.engine, other_id)
-        if other is not None:
-            for passage in shared_passages(record["text"], other["text"]):
+        if other_id in others:
+            for passage in shared_passages(record["text"], others[other_id]):
                 click.echo(f"{'':11}   “{passage}”")
     click.echo("\n" + record["text"])
     revisions = revision_texts(app.engine, document_id)

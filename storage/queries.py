@@ -276,6 +276,15 @@ def latest_revisions(engine: Engine, ids: list[int]) -> dict[int, Latest]:
         return {document_id: Latest(number, fetched) for document_id, number, fetched in rows}
 
 
+def texts(engine: Engine, ids: list[int]) -> dict[int, str]:
+    """The current text of each of `ids` that exists: what a match shares is read from it."""
+    if not ids:
+        return {}
+    with engine.connect() as connection:
+        rows = connection.execute(select(Document.id, Document.text).where(Document.id.in_(ids)))
+        return {document_id: text for document_id, text in rows}
+
+
 def revision_texts(engine: Engine, document_id: int) -> list[tuple[int, datetime, str]]:
     """(number, fetched, text) of each revision, oldest first."""
     with Session(engine) as session:

@@ -48,6 +48,7 @@ from storage.queries import (
     queue_filters,
     review_queue,
     revision_texts,
+    texts,
 )
 from storage.search import BadQuery, search
 
@@ -164,11 +165,7 @@ def document(request: Request) -> Response:
     record = get_record(site.engine, document_id)
     if record is None:
         raise HTTPException(404, f"There is no document {document_id} in the archive.")
-    others = {}
-    for match in record["matches"][:MARKED_MATCHES]:
-        other = get_record(site.engine, match["id"])
-        if other is not None:
-            others[match["id"]] = other["text"]
+    others = texts(site.engine, [match["id"] for match in record["matches"][:MARKED_MATCHES]])
     paragraphs = shared_paragraphs(record["text"], others)
     revisions = revision_texts(site.engine, document_id)
     shown = _revision_shown(request, len(revisions))
