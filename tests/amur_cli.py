@@ -38,7 +38,7 @@ def write_config(folder: Path, base: str, sources: list[dict[str, Any]], **extra
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on just now."""
+    """A TCP port on 127.0.0.1 that nothing listens on just now (bound, then released)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

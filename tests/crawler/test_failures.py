@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.amur_cli import amur, export, write_config
+from tests.amur_cli import amur, export, free_port, write_config
 from tests.fixture_server import FIXTURES, FixtureServer
 
 GOOD = {"name": "good", "kind": "page", "url": "{{BASE}}/page/china-russia-relations.html"}
@@ -195,17 +195,11 @@ class BadPeer:
         self.sock.close()
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.create_server(("127.0.0.1", 0)) as sock:
-        return int(sock.getsockname()[1])
-
-
 def test_network_failures_are_one_warning_line_per_url(
     server: FixtureServer, tmp_path: Path
 ) -> None:
     server.set("/bad/slow.html", "<html><body>late</body></html>", delay=3)
-    closed = closed_port()
+    closed = free_port()  # nothing listens there: connections are refused
     with BadPeer("reset") as reset, BadPeer("plain") as plain:
         failing = {
             "dns-feed": ("feed", "http://nothing.invalid/feed"),
